@@ -1,0 +1,43 @@
+/** Error codes of PROTOCOL.md §2 that the SDKs map to typed errors. */
+export const WIRE_ERROR_CODES = [
+  'MISSING_AGENT_TOKEN',
+  'INVALID_AGENT_TOKEN',
+  'SITE_TOKEN_MISSING',
+  'SITE_TOKEN_INVALID',
+  'SITE_SUSPENDED',
+  'RATE_LIMIT_EXCEEDED',
+  'REQUEST_NOT_FOUND',
+  'REQUEST_EXPIRED',
+  'REQUEST_ALREADY_APPROVED',
+  'INVALID_POW',
+  'VALIDATION_ERROR',
+  'OAUTH_CAPABILITY_DENIED',
+] as const;
+
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
+
+/**
+ * Codes the reference Core uses beyond the list above (PROTOCOL.md allows
+ * others to pass through as-is).
+ */
+export const CORE_ERROR_CODES = [
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'INTERNAL_ERROR',
+  'UNAUTHORIZED',
+] as const;
+
+export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
+
+/** HTTP statuses that an idempotent platform call may retry (PROTOCOL.md §2). */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Which credential errors mean "authentication failed" (401). */
+export const AUTHENTICATION_CODES: ReadonlySet<string> = new Set([
+  'MISSING_AGENT_TOKEN',
+  'INVALID_AGENT_TOKEN',
+  'SITE_TOKEN_MISSING',
+  'SITE_TOKEN_INVALID',
+]);

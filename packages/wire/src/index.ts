@@ -1,0 +1,89 @@
+// The wire facts shared by the reference Core and the three SDKs. Private:
+// bundled into each published package, never published on its own.
+export {
+  API_PREFIX,
+  ENV,
+  HEADERS,
+  HOSTED_API_BASE,
+  HOSTED_ORIGIN,
+  PATHS,
+  toApiBase,
+  toOrigin,
+  trimTrailingSlash,
+} from './paths.js';
+export type {
+  Envelope,
+  FailureEnvelope,
+  OAuthErrorBody,
+  SuccessEnvelope,
+} from './envelope.js';
+export {
+  failureEnvelope,
+  isFailureEnvelope,
+  isOAuthErrorBody,
+  isSuccessEnvelope,
+  successEnvelope,
+} from './envelope.js';
+export type { CoreErrorCode, WireErrorCode } from './error-codes.js';
+export {
+  AUTHENTICATION_CODES,
+  CORE_ERROR_CODES,
+  RETRYABLE_STATUSES,
+  WIRE_ERROR_CODES,
+} from './error-codes.js';
+export type {
+  AuthorizationServerMetadata,
+  BindingPassportClaims,
+  JwksDocument,
+  McpTokenClaims,
+  OAuthTokenResponse,
+  PassportClaims,
+  RegisteredClaims,
+  RsaPublicJwk,
+} from './claims.js';
+export {
+  AUDIENCE,
+  extractJwkSet,
+  JWT_ALG,
+  LIFETIMES,
+  MCP_DEFAULT_SCOPE,
+  MCP_FORBIDDEN_CLAIMS,
+  MIN_RSA_BITS,
+  OAUTH_TOKEN_RESPONSE_KEYS,
+  RSA_EXPONENT_B64U,
+} from './claims.js';
+export {
+  DEFAULT_POW_DIFFICULTY,
+  expectedHashes,
+  isValidNonce,
+  leadingZeroBits,
+  MAX_NONCE,
+  MAX_POW_DIFFICULTY,
+  meetsDifficulty,
+  NONCE_PATTERN,
+  powPreimage,
+} from './pow.js';
+export type {
+  AgentProfileData,
+  ApproveData,
+  ApprovedEvent,
+  CreateBindingRequestData,
+  CreateLoginRequestData,
+  ExpiredEvent,
+  KeepaliveEvent,
+  LoginChallengeData,
+  LoginEventType,
+  LoginStatus,
+  LoginWireEvent,
+  ResyncEvent,
+  StreamErrorEvent,
+} from './events.js';
+export {
+  DEFAULT_RETRY_MS,
+  EVENT_ID_PATTERN,
+  EVENT_TYPES,
+  KEEPALIVE_INTERVAL_MS,
+  LOGIN_STATUSES,
+  MIN_EVENT_RETENTION_MS,
+} from './events.js';
+export { domainProblem, normalizeMcpDomain } from './domain.js';
