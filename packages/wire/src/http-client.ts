@@ -99,8 +99,10 @@ export function backoffDelay(
 export async function readBodyLimited(response: Response, limit: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => {});
-    throw new InvalidResponseError(`response body of ${declared} bytes exceeds the ${limit} byte limit`);
+    response.body?.cancel().catch(() => {});
+    throw new InvalidResponseError(
+      `response body of ${declared} bytes exceeds the ${limit} byte limit`,
+    );
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
@@ -112,7 +114,7 @@ export async function readBodyLimited(response: Response, limit: number): Promis
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      reader.cancel().catch(() => {});
       throw new InvalidResponseError(`response body exceeds the ${limit} byte limit`);
     }
     text += decoder.decode(value, { stream: true });
@@ -227,13 +229,19 @@ function transportError(
   signal: AbortSignal | undefined,
   timeout: AbortSignal,
 ): LimeError {
-  if (signal?.aborted) return new AbortError(`${method} ${path} was aborted`, { cause: signal.reason });
+  if (signal?.aborted)
+    return new AbortError(`${method} ${path} was aborted`, { cause: signal.reason });
   if (timeout.aborted) {
     return new TimeoutError(`${method} ${path} got no answer within ${timeoutMs} ms`, {
       cause: error,
     });
   }
-  const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+  const reason =
+    error instanceof Error
+      ? error.cause instanceof Error
+        ? error.cause.message
+        : error.message
+      : String(error);
   return new ConnectionError(`${method} ${path} failed before an answer: ${reason}`, {
     cause: error,
   });

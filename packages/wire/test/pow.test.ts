@@ -22,7 +22,9 @@ describe('PoW predicate', () => {
   it('meetsDifficulty is digest < 2^(256 - difficulty)', () => {
     fc.assert(
       fc.property(fc.string(), fc.nat(1000), fc.integer({ min: 0, max: 24 }), (c, n, diff) => {
-        const digest = createHash('sha256').update(c + String(n)).digest();
+        const digest = createHash('sha256')
+          .update(c + String(n))
+          .digest();
         const big = BigInt(`0x${digest.toString('hex')}`);
         expect(meetsDifficulty(digest, diff)).toBe(big < 2n ** BigInt(256 - diff));
       }),
@@ -31,7 +33,18 @@ describe('PoW predicate', () => {
 
   it('accepts only canonical decimal nonces up to 2^53 - 1', () => {
     for (const ok of ['0', '1', '10', '9007199254740991']) expect(isValidNonce(ok)).toBe(true);
-    for (const bad of ['', '01', '-1', '+1', '1.0', ' 1', '1e3', '9007199254740992', '99999999999999999', 7]) {
+    for (const bad of [
+      '',
+      '01',
+      '-1',
+      '+1',
+      '1.0',
+      ' 1',
+      '1e3',
+      '9007199254740992',
+      '99999999999999999',
+      7,
+    ]) {
       expect(isValidNonce(bad)).toBe(false);
     }
   });

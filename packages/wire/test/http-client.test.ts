@@ -1,0 +1,241 @@
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  AbortError,
+  AuthenticationError,
+  ConnectionError,
+  ExpiredError,
+  InvalidResponseError,
+  LimeError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from '../src/errors.js';
+import { backoffDelay, HttpClient, parseRetryAfter } from '../src/http-client.js';
+
+const BASE = 'https://core.test/api/v1';
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+function client(extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
+  return new HttpClient({
+    apiBase: `${BASE}/`,
+    headers: { 'X-Agent-Token': 'at_secret' },
+    timeoutMs: 1_000,
+    maxRetries: 2,
+    retryBaseDelayMs: 1,
+    retryMaxDelayMs: 20,
+    ...extra,
+  });
+}
+
+describe('HttpClient', () => {
+  it('unwraps the success envelope and sends credential and JSON headers', async () => {
+    let seen: Headers | undefined;
+    server.use(
+      http.post(`${BASE}/x`, async ({ request }) => {
+        seen = request.headers;
+        expect(await request.json()).toEqual({ a: 1 });
+        return HttpResponse.json({ ok: true, data: { v: 2 } }, { status: 201 });
+      }),
+    );
+    const res = await client().request('POST', '/x', { body: { a: 1 } });
+    expect(res).toMatchObject({ status: 201, data: { v: 2 } });
+    expect(seen?.get('x-agent-token')).toBe('at_secret');
+    expect(seen?.get('content-type')).toBe('application/json');
+  });
+
+  it('maps error envelopes to typed errors with code, status and request id', async () => {
+    server.use(
+      http.get(`${BASE}/a`, () =>
+        HttpResponse.json(
+          { ok: false, error: { code: 'INVALID_AGENT_TOKEN', message: 'bad token' } },
+          { status: 401, headers: { 'X-Request-Id': 'req_1' } },
+        ),
+      ),
+      http.get(`${BASE}/e`, () =>
+        HttpResponse.json(
+          { ok: false, error: { code: 'REQUEST_EXPIRED', message: 'gone' } },
+          { status: 410 },
+        ),
+      ),
+    );
+    const err = await client()
+      .request('GET', '/a')
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err).toBeInstanceOf(LimeError);
+    expect(err).toMatchObject({
+      code: 'INVALID_AGENT_TOKEN',
+      status: 401,
+      requestId: 'req_1',
+      name: 'AuthenticationError',
+    });
+    expect(err.message).not.toContain('at_secret');
+    await expect(client().request('GET', '/e')).rejects.toBeInstanceOf(ExpiredError);
+  });
+
+  it('retries idempotent calls on 503 and honours Retry-After', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/r`, () => {
+        calls++;
+        if (calls < 3)
+          return HttpResponse.json(
+            { ok: false, error: { code: 'X', message: 'busy' } },
+            { status: 503, headers: { 'Retry-After': '0' } },
+          );
+        return HttpResponse.json({ ok: true, data: { done: true } });
+      }),
+    );
+    await expect(client().request('GET', '/r')).resolves.toMatchObject({ data: { done: true } });
+    expect(calls).toBe(3);
+  });
+
+  it('never retries a non-idempotent call', async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${BASE}/p`, () => {
+        calls++;
+        return HttpResponse.json(
+          { ok: false, error: { code: 'X', message: 'boom' } },
+          { status: 500 },
+        );
+      }),
+    );
+    await expect(client().request('POST', '/p', { body: {} })).rejects.toBeInstanceOf(ServerError);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up after maxRetries with a RateLimitError carrying retryAfter', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/l`, () => {
+        calls++;
+        return HttpResponse.json(
+          { ok: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'slow down' } },
+          { status: 429, headers: { 'Retry-After': '0' } },
+        );
+      }),
+    );
+    const err = await client()
+      .request('GET', '/l')
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err.retryAfter).toBe(0);
+    expect(calls).toBe(3);
+  });
+
+  it('reports malformed bodies as InvalidResponseError', async () => {
+    server.use(
+      http.get(`${BASE}/nj`, () => new HttpResponse('<html>', { status: 200 })),
+      http.get(`${BASE}/ne`, () => HttpResponse.json({ data: {} })),
+      http.get(`${BASE}/big`, () => new HttpResponse('x'.repeat(2048))),
+    );
+    await expect(client().request('GET', '/nj')).rejects.toBeInstanceOf(InvalidResponseError);
+    await expect(client().request('GET', '/ne')).rejects.toBeInstanceOf(InvalidResponseError);
+    await expect(client({ maxResponseBytes: 1024 }).request('GET', '/big')).rejects.toThrow(
+      /limit/,
+    );
+  });
+
+  it('times out per attempt, then retries, then throws TimeoutError', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/slow`, async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 500));
+        return HttpResponse.json({ ok: true, data: {} });
+      }),
+    );
+    const err = await client({ timeoutMs: 30, maxRetries: 1 })
+      .request('GET', '/slow')
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(calls).toBe(2);
+  });
+
+  it('turns a caller abort into AbortError, without retrying', async () => {
+    server.use(http.get(`${BASE}/hang`, () => new Promise<Response>(() => {})));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 20);
+    await expect(client().request('GET', '/hang', { signal: ac.signal })).rejects.toBeInstanceOf(
+      AbortError,
+    );
+  });
+
+  it('maps network failures to ConnectionError', async () => {
+    server.use(http.get(`${BASE}/down`, () => HttpResponse.error()));
+    await expect(client({ maxRetries: 0 }).request('GET', '/down')).rejects.toBeInstanceOf(
+      ConnectionError,
+    );
+  });
+
+  it('maps raw OAuth error bodies', async () => {
+    server.use(
+      http.post(`${BASE}/t`, () =>
+        HttpResponse.json(
+          { error: 'invalid_client', error_description: 'unknown agent' },
+          { status: 401 },
+        ),
+      ),
+    );
+    const err = await client()
+      .request('POST', '/t', { shape: 'raw', body: {} })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err.code).toBe('invalid_client');
+  });
+});
+
+describe('backoff helpers', () => {
+  it('parses Retry-After seconds and dates', () => {
+    expect(parseRetryAfter('3')).toBe(3);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('nonsense')).toBeUndefined();
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5);
+  });
+  it('grows exponentially, is capped, and jitters within [50%, 100%]', () => {
+    expect(backoffDelay(0, 100, 1000, () => 0)).toBe(50);
+    expect(backoffDelay(0, 100, 1000, () => 0.999999)).toBe(100);
+    expect(backoffDelay(3, 100, 1000, () => 0.999999)).toBe(800);
+    expect(backoffDelay(10, 100, 1000, () => 0.999999)).toBe(1000);
+  });
+  it('waits the backoff between retries (fake timers)', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const fetch = async () => {
+        calls++;
+        return new Response(JSON.stringify({ ok: false, error: { code: 'X', message: 'y' } }), {
+          status: 502,
+        });
+      };
+      const c = new HttpClient({
+        apiBase: BASE,
+        headers: {},
+        timeoutMs: 1000,
+        maxRetries: 2,
+        fetch,
+        retryBaseDelayMs: 1000,
+        random: () => 0.999999,
+      });
+      const p = c.request('GET', '/z').catch((e) => e);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toBe(2);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(calls).toBe(3);
+      expect(await p).toBeInstanceOf(ServerError);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
