@@ -3,10 +3,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: { resolve: [/^@lime\/wire/] },
-  noExternal: [/^@lime\/wire/],
+  dts: true,
   target: 'node20',
-  platform: 'neutral',
+  platform: 'node',
   sourcemap: true,
   clean: true,
   treeshake: true,

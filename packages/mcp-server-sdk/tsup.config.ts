@@ -3,8 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts', 'src/express.ts'],
   format: ['esm', 'cjs'],
-  dts: { resolve: [/^@lime\/wire/] },
-  noExternal: [/^@lime\/wire/],
+  dts: true,
   target: 'node20',
   platform: 'neutral',
   sourcemap: true,

@@ -1,36 +1,6 @@
 // The wire facts shared by the reference Core and the three SDKs. Private:
 // bundled into each published package, never published on its own.
-export {
-  API_PREFIX,
-  ENV,
-  HEADERS,
-  HOSTED_API_BASE,
-  HOSTED_ORIGIN,
-  PATHS,
-  toApiBase,
-  toOrigin,
-  trimTrailingSlash,
-} from './paths.js';
-export type {
-  Envelope,
-  FailureEnvelope,
-  OAuthErrorBody,
-  SuccessEnvelope,
-} from './envelope.js';
-export {
-  failureEnvelope,
-  isFailureEnvelope,
-  isOAuthErrorBody,
-  isSuccessEnvelope,
-  successEnvelope,
-} from './envelope.js';
-export type { CoreErrorCode, WireErrorCode } from './error-codes.js';
-export {
-  AUTHENTICATION_CODES,
-  CORE_ERROR_CODES,
-  RETRYABLE_STATUSES,
-  WIRE_ERROR_CODES,
-} from './error-codes.js';
+
 export type {
   AuthorizationServerMetadata,
   BindingPassportClaims,
@@ -52,17 +22,27 @@ export {
   OAUTH_TOKEN_RESPONSE_KEYS,
   RSA_EXPONENT_B64U,
 } from './claims.js';
+export { domainProblem, normalizeMcpDomain } from './domain.js';
+export type {
+  Envelope,
+  FailureEnvelope,
+  OAuthErrorBody,
+  SuccessEnvelope,
+} from './envelope.js';
 export {
-  DEFAULT_POW_DIFFICULTY,
-  expectedHashes,
-  isValidNonce,
-  leadingZeroBits,
-  MAX_NONCE,
-  MAX_POW_DIFFICULTY,
-  meetsDifficulty,
-  NONCE_PATTERN,
-  powPreimage,
-} from './pow.js';
+  failureEnvelope,
+  isFailureEnvelope,
+  isOAuthErrorBody,
+  isSuccessEnvelope,
+  successEnvelope,
+} from './envelope.js';
+export type { CoreErrorCode, WireErrorCode } from './error-codes.js';
+export {
+  AUTHENTICATION_CODES,
+  CORE_ERROR_CODES,
+  RETRYABLE_STATUSES,
+  WIRE_ERROR_CODES,
+} from './error-codes.js';
 export type {
   AgentProfileData,
   ApproveData,
@@ -86,4 +66,54 @@ export {
   LOGIN_STATUSES,
   MIN_EVENT_RETENTION_MS,
 } from './events.js';
-export { domainProblem, normalizeMcpDomain } from './domain.js';
+export {
+  API_PREFIX,
+  ENV,
+  HEADERS,
+  HOSTED_API_BASE,
+  HOSTED_ORIGIN,
+  PATHS,
+  toApiBase,
+  toOrigin,
+  trimTrailingSlash,
+} from './paths.js';
+export {
+  DEFAULT_POW_DIFFICULTY,
+  expectedHashes,
+  isValidNonce,
+  leadingZeroBits,
+  MAX_NONCE,
+  MAX_POW_DIFFICULTY,
+  meetsDifficulty,
+  NONCE_PATTERN,
+  powPreimage,
+} from './pow.js';
+export type { ClientErrorCode, LimeErrorCode, LimeErrorOptions } from './errors.js';
+export {
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigurationError,
+  ConflictError,
+  ConnectionError,
+  ExpiredError,
+  errorClassFor,
+  InvalidResponseError,
+  LimeError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  redact,
+  ServerError,
+  TimeoutError,
+  ValidationError,
+} from './errors.js';
+export type { FetchLike, HttpClientOptions, HttpResult, RequestOptions } from './http-client.js';
+export {
+  backoffDelay,
+  HttpClient,
+  isRetryable,
+  parseRetryAfter,
+  readBodyLimited,
+  sleep,
+} from './http-client.js';
