@@ -1,3 +1,12 @@
+import { defineConfig } from 'vitest/config';
 import { projectConfig } from '../vitest.shared.js';
 
-export default projectConfig('examples', { testTimeout: 60_000 });
+// One test project for every example: each example keeps its tests in
+// `<example>/test/`, and the demo package also holds the end-to-end and
+// packaging tests. `pnpm vitest run --project examples` runs them all.
+const base = projectConfig('examples', { testTimeout: 60_000 });
+
+export default defineConfig({
+  ...base,
+  test: { ...base.test, include: ['*/test/**/*.test.ts'], hookTimeout: 120_000 },
+});
