@@ -117,3 +117,27 @@ export {
   readBodyLimited,
   sleep,
 } from './http-client.js';
+export type {
+  AudienceArrayPolicy,
+  CryptoBackendName,
+  CryptoPreference,
+  IgnoredJwk,
+  JwksCacheOptions,
+  JwksCacheStats,
+  JwksKey,
+  JwtClaims,
+  JwtFailureReason,
+  JwtHeader,
+  JwtKeySource,
+  JwtPolicy,
+  JwtVerifierOptions,
+  JwtVerifyFunction,
+  VerifiedJwt,
+} from './jwt/index.js';
+export {
+  createJwtVerifier,
+  defaultCryptoBackend,
+  JwksCache,
+  JwtVerificationError,
+  verifyJwt,
+} from './jwt/index.js';
