@@ -1,0 +1,70 @@
+import type { CoreOptions } from '../options.js';
+
+export const CLI_USAGE = `Usage: lime-core [options]
+
+Start the reference LIME Core and print the API base, the admin token and a
+ready site token and agent token.
+
+Options (environment variable in brackets):
+  --port <n>          TCP port, 0 for any free one   [LIME_CORE_PORT]       default 8787
+  --host <addr>       interface to listen on         [LIME_CORE_HOST]       default 127.0.0.1
+  --difficulty <n>    PoW difficulty in bits, 0–64   [LIME_CORE_DIFFICULTY] default 15
+  --public-url <url>  public origin, the token 'iss' [LIME_CORE_PUBLIC_URL] default the listening URL
+  --admin-token <t>   admin bearer token             [LIME_CORE_ADMIN_TOKEN] default random
+  --verbose           log one line per request (never secrets)
+  --help              show this text
+`;
+
+export interface CliConfig {
+  options: CoreOptions;
+  verbose: boolean;
+  help: boolean;
+}
+
+function integer(flag: string, raw: string): number {
+  if (!/^\d+$/.test(raw))
+    throw new TypeError(`${flag} must be a non-negative integer, got '${raw.slice(0, 40)}'`);
+  return Number(raw);
+}
+
+/** Parse argv (without node and script) and the environment. Throws TypeError on bad input. */
+export function parseCliArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): CliConfig {
+  const values: Record<string, string | undefined> = {
+    port: env.LIME_CORE_PORT,
+    host: env.LIME_CORE_HOST,
+    difficulty: env.LIME_CORE_DIFFICULTY,
+    'public-url': env.LIME_CORE_PUBLIC_URL,
+    'admin-token': env.LIME_CORE_ADMIN_TOKEN,
+  };
+  let verbose = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--verbose') {
+      verbose = true;
+      continue;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !(m[1]! in values))
+      throw new TypeError(`unknown argument '${arg.slice(0, 40)}'; see --help`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new TypeError(`--${m[1]} needs a value`);
+    values[m[1]!] = value;
+  }
+  const options: CoreOptions = {
+    port: values.port === undefined ? 8787 : integer('--port', values.port),
+  };
+  if (values.host !== undefined) options.host = values.host;
+  if (values.difficulty !== undefined)
+    options.powDifficulty = integer('--difficulty', values.difficulty);
+  if (values['public-url'] !== undefined) options.publicUrl = values['public-url'];
+  if (values['admin-token'] !== undefined) options.adminToken = values['admin-token'];
+  return { options, verbose, help };
+}

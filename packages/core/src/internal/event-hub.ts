@@ -1,0 +1,159 @@
+import type { ServerResponse } from 'node:http';
+import type { StreamErrorEvent } from '@lime/wire';
+import type { CoreStore, StoredEvent } from '../store.js';
+
+interface StreamConnection {
+  siteId: string;
+  res: ServerResponse;
+  /** Highest event id written to this connection. */
+  lastSentId: number;
+  /** Live events that arrived while the replay was being read, else null. */
+  pending: StoredEvent[] | null;
+  keepalive: NodeJS.Timeout | undefined;
+}
+
+/** A slow reader holding more than this is cut; it reconnects with Last-Event-ID. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+const KEEPALIVE_FRAME = 'data: {"type":"keepalive"}\n\n';
+const RESYNC_FRAME = 'data: {"type":"resync"}\n\n';
+
+function frame(event: StoredEvent): string {
+  return `id: ${event.id}\ndata: ${event.data}\n\n`;
+}
+
+export interface EventHubOptions {
+  retryMs: number;
+  keepaliveMs: number;
+  /** Called when a retained event reached a connection by replay. */
+  onReplayed: (event: StoredEvent) => void;
+}
+
+/**
+ * The SSE side of PROTOCOL.md §3.5: broadcast of each site's events to all
+ * of its connections, `Last-Event-ID` replay without gaps or duplicates,
+ * keepalives, and clean shutdown.
+ */
+export class EventHub {
+  private readonly bySite = new Map<string, Set<StreamConnection>>();
+
+  constructor(
+    private readonly store: CoreStore,
+    private readonly options: EventHubOptions,
+  ) {}
+
+  /** Number of open connections of a site. */
+  connections(siteId: string): number {
+    return this.bySite.get(siteId)?.size ?? 0;
+  }
+
+  /** Start a stream on `res` (headers already validated by the caller). */
+  async open(
+    siteId: string,
+    res: ServerResponse,
+    lastEventId: number | undefined,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: ${this.options.retryMs}\n\n`);
+    const conn: StreamConnection = {
+      siteId,
+      res,
+      lastSentId: 0,
+      pending: lastEventId === undefined ? null : [],
+      keepalive: undefined,
+    };
+    let set = this.bySite.get(siteId);
+    if (!set) {
+      set = new Set();
+      this.bySite.set(siteId, set);
+    }
+    set.add(conn);
+    res.on('close', () => this.drop(conn));
+    conn.keepalive = setInterval(() => {
+      if (!res.writableEnded) res.write(KEEPALIVE_FRAME);
+    }, this.options.keepaliveMs);
+    conn.keepalive.unref?.();
+
+    if (lastEventId === undefined) return;
+    // Registered first, read second: live events meanwhile wait in `pending`,
+    // so nothing falls between the replay and the live tail.
+    conn.lastSentId = lastEventId;
+    let replay: Awaited<ReturnType<CoreStore['eventsAfter']>>;
+    try {
+      replay = await this.store.eventsAfter(siteId, lastEventId);
+    } catch {
+      this.fail(conn, { type: 'error', code: 'INTERNAL_ERROR', message: 'event replay failed' });
+      return;
+    }
+    if (res.writableEnded) return;
+    if (replay.truncated) {
+      res.write(RESYNC_FRAME);
+      // After a resync the client takes ids as they come from here on.
+      conn.lastSentId = 0;
+    }
+    for (const event of replay.events) this.write(conn, event, true);
+    const pending = conn.pending ?? [];
+    conn.pending = null;
+    for (const event of pending) this.write(conn, event, false);
+  }
+
+  /** Broadcast to every connection of the event's site; returns how many got it. */
+  publish(event: StoredEvent): number {
+    const set = this.bySite.get(event.siteId);
+    if (!set) return 0;
+    let delivered = 0;
+    for (const conn of set) {
+      if (conn.pending) {
+        conn.pending.push(event);
+        continue;
+      }
+      if (this.write(conn, event, false)) delivered++;
+    }
+    return delivered;
+  }
+
+  private write(conn: StreamConnection, event: StoredEvent, replayed: boolean): boolean {
+    if (event.id <= conn.lastSentId || conn.res.writableEnded) return false;
+    conn.lastSentId = event.id;
+    conn.res.write(frame(event));
+    if (replayed) this.options.onReplayed(event);
+    if (conn.res.writableLength > MAX_BUFFERED_BYTES) conn.res.destroy();
+    return true;
+  }
+
+  /** Send a stream-level `error` event to every connection of a site and close them. */
+  closeSite(siteId: string, error: StreamErrorEvent): void {
+    const set = this.bySite.get(siteId);
+    if (!set) return;
+    for (const conn of [...set]) this.fail(conn, error);
+  }
+
+  private fail(conn: StreamConnection, error: StreamErrorEvent): void {
+    if (!conn.res.writableEnded) conn.res.end(`data: ${JSON.stringify(error)}\n\n`);
+    this.drop(conn);
+  }
+
+  /** End every stream cleanly (the clients reconnect elsewhere or later). */
+  closeAll(): void {
+    for (const set of this.bySite.values()) {
+      for (const conn of [...set]) {
+        if (!conn.res.writableEnded) conn.res.end();
+        this.drop(conn);
+      }
+    }
+  }
+
+  private drop(conn: StreamConnection): void {
+    if (conn.keepalive) clearInterval(conn.keepalive);
+    conn.keepalive = undefined;
+    const set = this.bySite.get(conn.siteId);
+    if (set?.delete(conn) && set.size === 0) this.bySite.delete(conn.siteId);
+  }
+}

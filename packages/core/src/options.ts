@@ -1,0 +1,330 @@
+import {
+  DEFAULT_POW_DIFFICULTY,
+  DEFAULT_RETRY_MS,
+  KEEPALIVE_INTERVAL_MS,
+  LIFETIMES,
+  MAX_POW_DIFFICULTY,
+  MIN_EVENT_RETENTION_MS,
+  MIN_RSA_BITS,
+} from '@lime/wire';
+import type { CoreStore } from './store.js';
+
+/** One token bucket: `burst` requests at once, refilled at `perSecond`. */
+export interface RateLimitBucket {
+  /** Bucket size: requests allowed in a burst. */
+  burst: number;
+  /** Refill rate in requests per second. */
+  perSecond: number;
+}
+
+/**
+ * Rate limits of the Core. Every request is counted against its client IP;
+ * authenticated requests are also counted against their credential (site,
+ * agent or admin). Over the limit the Core answers `429 RATE_LIMIT_EXCEEDED`
+ * with `Retry-After` in seconds.
+ */
+export interface RateLimitOptions {
+  /**
+   * Per client IP address.
+   * @default { burst: 10_000, perSecond: 5_000 }
+   */
+  perIp?: RateLimitBucket | false;
+  /**
+   * Per credential (one site, one agent, the admin).
+   * @default { burst: 2_000, perSecond: 1_000 }
+   */
+  perCredential?: RateLimitBucket | false;
+}
+
+/** A line the Core logs. Never holds a secret. */
+export interface CoreLogEntry {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  requestId?: string;
+  method?: string;
+  path?: string;
+  status?: number;
+  durationMs?: number;
+}
+
+/**
+ * Options of {@link startCore}. Every field is optional.
+ *
+ * @example
+ * const core = await startCore({ powDifficulty: 0, requestTtlMs: 60_000 });
+ */
+export interface CoreOptions {
+  /**
+   * TCP port; `0` picks a free one.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to listen on.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Public origin of this Core (no `/api/v1`), used as the `iss` of every
+   * token and in URLs it hands out. Set it when the Core sits behind a proxy.
+   * @default the listening URL, e.g. 'http://127.0.0.1:8787'
+   */
+  publicUrl?: string;
+  /**
+   * Proof-of-work difficulty (leading zero bits) of new login requests, 0–64.
+   * @default 15
+   */
+  powDifficulty?: number;
+  /**
+   * How long a login request can be approved, in milliseconds.
+   * @default 300_000
+   */
+  requestTtlMs?: number;
+  /**
+   * Lifetime of a site passport, in seconds (1–120).
+   * @default 60
+   */
+  passportTtlSeconds?: number;
+  /**
+   * Lifetime of a binding passport, in seconds (1–60).
+   * @default 60
+   */
+  bindingPassportTtlSeconds?: number;
+  /**
+   * How long a binding request can be completed, in milliseconds.
+   * @default 600_000
+   */
+  bindingTtlMs?: number;
+  /**
+   * Lifetime of an MCP access token, in seconds.
+   * @default 300
+   */
+  mcpTokenTtlSeconds?: number;
+  /**
+   * How long each site's login events are kept for `Last-Event-ID` replay,
+   * in milliseconds. At least 10 minutes by the protocol; smaller values are
+   * accepted for tests.
+   * @default 600_000
+   */
+  retentionMs?: number;
+  /**
+   * Interval of `keepalive` events on open streams, in milliseconds.
+   * @default 15_000
+   */
+  keepaliveMs?: number;
+  /**
+   * The `retry:` the stream announces, in milliseconds.
+   * @default 1_000
+   */
+  retryMs?: number;
+  /**
+   * How often expired requests and old events are swept, in milliseconds
+   * (expiry is also checked lazily on every request).
+   * @default 1_000
+   */
+  sweepIntervalMs?: number;
+  /** Rate limits; `false` turns them off. @default see {@link RateLimitOptions} */
+  rateLimits?: RateLimitOptions | false;
+  /**
+   * Largest accepted request body, in bytes. Larger bodies get 413.
+   * @default 16_384
+   */
+  maxBodyBytes?: number;
+  /**
+   * RSA modulus size of signing keys, in bits (≥ 2048).
+   * @default 2048
+   */
+  keySize?: number;
+  /**
+   * `max-age` of the JWKS document, in seconds.
+   * @default 60
+   */
+  jwksMaxAgeSeconds?: number;
+  /**
+   * Admin token for `Authorization: Bearer …` on `/admin/v1`. Generated
+   * (and exposed as `core.adminToken`) when absent. At least 16 characters.
+   * @default a fresh random token
+   */
+  adminToken?: string;
+  /**
+   * The clock, in milliseconds since the epoch. Inject one in tests to move
+   * time forward (expiry, retention, token lifetimes).
+   * @default Date.now
+   */
+  clock?: () => number;
+  /** Storage. @default a new {@link MemoryStore} */
+  store?: CoreStore;
+  /** Receives log lines (never secrets). @default no logging */
+  log?: (entry: CoreLogEntry) => void;
+}
+
+/** Options with every default applied. */
+export interface ResolvedCoreOptions {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  powDifficulty: number;
+  requestTtlMs: number;
+  passportTtlSeconds: number;
+  bindingPassportTtlSeconds: number;
+  bindingTtlMs: number;
+  mcpTokenTtlSeconds: number;
+  retentionMs: number;
+  keepaliveMs: number;
+  retryMs: number;
+  sweepIntervalMs: number;
+  rateLimits: { perIp: RateLimitBucket | false; perCredential: RateLimitBucket | false };
+  maxBodyBytes: number;
+  keySize: number;
+  jwksMaxAgeSeconds: number;
+  adminToken: string | undefined;
+  clock: () => number;
+  store: CoreStore | undefined;
+  log: ((entry: CoreLogEntry) => void) | undefined;
+}
+
+function integerIn(field: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(
+      `CoreOptions.${field} must be an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  return typeof value;
+}
+
+function bucket(
+  field: string,
+  value: RateLimitBucket | false | undefined,
+  fallback: RateLimitBucket,
+) {
+  if (value === undefined) return fallback;
+  if (value === false) return false;
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`CoreOptions.${field} must be { burst, perSecond } or false`);
+  }
+  integerIn(`${field}.burst`, value.burst, 1, 1_000_000_000);
+  if (
+    typeof value.perSecond !== 'number' ||
+    !(value.perSecond > 0) ||
+    !Number.isFinite(value.perSecond)
+  ) {
+    throw new TypeError(
+      `CoreOptions.${field}.perSecond must be a positive number, got ${describe(value.perSecond)}`,
+    );
+  }
+  return { burst: value.burst, perSecond: value.perSecond };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Apply defaults (the only place they live) and validate. */
+export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('startCore(options): options must be an object');
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new TypeError(`CoreOptions.host must be a non-empty string, got ${describe(host)}`);
+  }
+  let publicUrl: string | undefined;
+  if (options.publicUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(options.publicUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+      throw new TypeError(
+        `CoreOptions.publicUrl must be an absolute http(s) origin such as 'https://core.example', got ${describe(options.publicUrl)}`,
+      );
+    }
+    publicUrl = url.href.replace(/\/+$/, '');
+  }
+  const rl = options.rateLimits;
+  if (rl !== undefined && rl !== false && (typeof rl !== 'object' || rl === null)) {
+    throw new TypeError('CoreOptions.rateLimits must be an object or false');
+  }
+  const adminToken = options.adminToken;
+  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length < 16)) {
+    throw new TypeError('CoreOptions.adminToken must be a string of at least 16 characters');
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') throw new TypeError('CoreOptions.clock must be a function');
+  if (options.log !== undefined && typeof options.log !== 'function') {
+    throw new TypeError('CoreOptions.log must be a function');
+  }
+  const store = options.store;
+  if (store !== undefined && (typeof store !== 'object' || store === null)) {
+    throw new TypeError('CoreOptions.store must be a CoreStore');
+  }
+  return {
+    port: integerIn('port', options.port ?? 0, 0, 65_535),
+    host,
+    publicUrl,
+    powDifficulty: integerIn(
+      'powDifficulty',
+      options.powDifficulty ?? DEFAULT_POW_DIFFICULTY,
+      0,
+      MAX_POW_DIFFICULTY,
+    ),
+    requestTtlMs: integerIn('requestTtlMs', options.requestTtlMs ?? 300_000, 1, DAY_MS),
+    passportTtlSeconds: integerIn(
+      'passportTtlSeconds',
+      options.passportTtlSeconds ?? LIFETIMES.passportIssued,
+      1,
+      LIFETIMES.passportMax,
+    ),
+    bindingPassportTtlSeconds: integerIn(
+      'bindingPassportTtlSeconds',
+      options.bindingPassportTtlSeconds ?? LIFETIMES.bindingMax,
+      1,
+      LIFETIMES.bindingMax,
+    ),
+    bindingTtlMs: integerIn('bindingTtlMs', options.bindingTtlMs ?? 600_000, 1, DAY_MS),
+    mcpTokenTtlSeconds: integerIn(
+      'mcpTokenTtlSeconds',
+      options.mcpTokenTtlSeconds ?? LIFETIMES.mcpToken,
+      1,
+      86_400,
+    ),
+    retentionMs: integerIn(
+      'retentionMs',
+      options.retentionMs ?? MIN_EVENT_RETENTION_MS,
+      1,
+      7 * DAY_MS,
+    ),
+    keepaliveMs: integerIn(
+      'keepaliveMs',
+      options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS,
+      10,
+      3_600_000,
+    ),
+    retryMs: integerIn('retryMs', options.retryMs ?? DEFAULT_RETRY_MS, 0, 3_600_000),
+    sweepIntervalMs: integerIn('sweepIntervalMs', options.sweepIntervalMs ?? 1_000, 10, 3_600_000),
+    rateLimits:
+      rl === false
+        ? { perIp: false, perCredential: false }
+        : {
+            perIp: bucket('rateLimits.perIp', rl?.perIp, { burst: 10_000, perSecond: 5_000 }),
+            perCredential: bucket('rateLimits.perCredential', rl?.perCredential, {
+              burst: 2_000,
+              perSecond: 1_000,
+            }),
+          },
+    maxBodyBytes: integerIn('maxBodyBytes', options.maxBodyBytes ?? 16_384, 2, 16 * 1024 * 1024),
+    keySize: integerIn('keySize', options.keySize ?? MIN_RSA_BITS, MIN_RSA_BITS, 8192),
+    jwksMaxAgeSeconds: integerIn('jwksMaxAgeSeconds', options.jwksMaxAgeSeconds ?? 60, 0, 86_400),
+    adminToken,
+    clock,
+    store,
+    log: options.log,
+  };
+}

@@ -1,0 +1,299 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { failureEnvelope, toApiBase } from '@lime/wire';
+import { AbortError, errorClassFor, type LimeError } from '@lime/wire/errors';
+import { CoreService } from './internal/core-service.js';
+import { hashToken, newToken, TOKEN_PREFIX } from './internal/credentials.js';
+import { EventHub } from './internal/event-hub.js';
+import { createHttpApi } from './internal/http-api.js';
+import { CoreProblem } from './internal/problem.js';
+import { SigningKeyring } from './internal/signing-keys.js';
+import { MemoryStore } from './memory-store.js';
+import { type CoreOptions, resolveCoreOptions } from './options.js';
+
+/** Optional cancellation of an admin call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Input of {@link CoreAdmin.createSite}. */
+export interface CreateSiteInput {
+  /** Display name. @default 'site' */
+  name?: string;
+}
+
+/** Result of {@link CoreAdmin.createSite}. The token is shown only here. */
+export interface CreatedSiteResult {
+  siteId: string;
+  siteToken: string;
+  name: string;
+}
+
+/** Input of {@link CoreAdmin.createAgent}: the §3.6 profile fields. */
+export interface CreateAgentInput {
+  /** @default null */
+  displayName?: string | null;
+  /** @default null */
+  avatarUrl?: string | null;
+  /** @default null */
+  description?: string | null;
+  /** The owner's id (`user_id` claim). @default a fresh `usr_…` id */
+  userId?: string;
+  /** @default null */
+  userKycLevel?: number | string | null;
+  /** @default null */
+  agentReputation?: number | null;
+  /** May the agent obtain MCP access tokens (§7). @default true */
+  oauthAllowed?: boolean;
+}
+
+/** Result of {@link CoreAdmin.createAgent}. The token is shown only here. */
+export interface CreatedAgentResult {
+  agentId: string;
+  agentToken: string;
+  userId: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+  description: string | null;
+  userKycLevel: number | string | null;
+  agentReputation: number | null;
+  oauthAllowed: boolean;
+}
+
+/**
+ * In-process provisioning and control of a running Core (PROTOCOL.md §8).
+ * The same operations are served over HTTP under `/admin/v1`. Refusals
+ * throw `LimeError` subclasses (`NotFoundError`, `ValidationError`, …).
+ *
+ * @example
+ * const { siteId, siteToken } = await core.admin.createSite({ name: 'shop' });
+ * const { agentId, agentToken } = await core.admin.createAgent({ displayName: 'bot' });
+ */
+export interface CoreAdmin {
+  createSite(input?: CreateSiteInput, options?: CallOptions): Promise<CreatedSiteResult>;
+  createAgent(input?: CreateAgentInput, options?: CallOptions): Promise<CreatedAgentResult>;
+  /** New site token; the old one stops working and open streams close with an `error` event. */
+  rotateSiteToken(siteId: string, options?: CallOptions): Promise<{ siteToken: string }>;
+  revokeSiteToken(siteId: string, options?: CallOptions): Promise<void>;
+  /** Suspended sites get 403 `SITE_SUSPENDED`; their streams close. */
+  suspendSite(siteId: string, options?: CallOptions): Promise<void>;
+  unsuspendSite(siteId: string, options?: CallOptions): Promise<void>;
+  rotateAgentToken(agentId: string, options?: CallOptions): Promise<{ agentToken: string }>;
+  revokeAgentToken(agentId: string, options?: CallOptions): Promise<void>;
+  /** `false` → the token endpoint answers 403 `OAUTH_CAPABILITY_DENIED`. */
+  setAgentOAuthAllowed(agentId: string, allowed: boolean, options?: CallOptions): Promise<void>;
+  /**
+   * Publish a new signing key. With `activate` (default) it signs from now
+   * on; the previous key stays published until {@link retireSigningKey}.
+   */
+  rotateSigningKey(options?: CallOptions & { activate?: boolean }): Promise<{ kid: string }>;
+  /** Make a published key the signing key. */
+  activateSigningKey(kid: string, options?: CallOptions): Promise<void>;
+  /** Remove a (non-active) key from the JWKS: tokens it signed stop verifying. */
+  retireSigningKey(kid: string, options?: CallOptions): Promise<void>;
+  /** The active kid and every published kid. */
+  signingKeys(options?: CallOptions): Promise<{ activeKid: string; publishedKids: string[] }>;
+  /** What the hosted connect page does: pick `agentId` for a binding (§5). */
+  completeBinding(
+    bindingId: string,
+    agentId: string,
+    options?: CallOptions,
+  ): Promise<{ passport: string; redirectUrl: string }>;
+  /** Difficulty of login requests created from now on. */
+  setPowDifficulty(difficulty: number, options?: CallOptions): Promise<void>;
+  /** Expire a pending login request now (emits `expired`). */
+  expireLoginRequest(requestId: string, options?: CallOptions): Promise<void>;
+  /**
+   * Run the expiry and retention sweep now (it also runs on a timer and
+   * lazily on every request). Returns how many requests expired.
+   */
+  sweep(options?: CallOptions): Promise<{ expired: number }>;
+}
+
+/**
+ * A running reference Core.
+ *
+ * @example
+ * const core = await startCore({ powDifficulty: 0 });
+ * console.log(core.apiBase); // http://127.0.0.1:PORT/api/v1
+ * await core.close();
+ */
+export interface Core {
+  /** Listening origin, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** `url + '/api/v1'`: what the SDKs take as `LIME_API_BASE`. */
+  readonly apiBase: string;
+  /** The `iss` of every token (`publicUrl`, else `url`). */
+  readonly issuer: string;
+  /** The port actually bound. */
+  readonly port: number;
+  /** Bearer token of the `/admin/v1` HTTP API. */
+  readonly adminToken: string;
+  /** In-process admin operations. */
+  readonly admin: CoreAdmin;
+  /** Stop listening, end open event streams cleanly, release the store. */
+  close(options?: CallOptions): Promise<void>;
+}
+
+function toLimeError(err: unknown): unknown {
+  if (!(err instanceof CoreProblem)) return err;
+  const Cls = errorClassFor(err.status, err.code);
+  return new Cls(err.code, err.message, { status: err.status, detail: err.detail });
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const CLIENT_ERROR_BODY = JSON.stringify(
+  failureEnvelope('VALIDATION_ERROR', 'malformed HTTP request', { field: 'request' }),
+);
+
+/**
+ * Start the reference LIME Core: the whole of PROTOCOL.md in one process,
+ * listening on 127.0.0.1 and a free port by default.
+ *
+ * @example
+ * import { startCore } from 'lime-core';
+ * const core = await startCore({ powDifficulty: 0 });
+ * const { siteToken } = await core.admin.createSite({ name: 'shop' });
+ * const { agentToken } = await core.admin.createAgent({ displayName: 'bot' });
+ * // …point the SDKs at core.apiBase…
+ * await core.close();
+ */
+export async function startCore(options: CoreOptions = {}, call: CallOptions = {}): Promise<Core> {
+  const opts = resolveCoreOptions(options);
+  call.signal?.throwIfAborted();
+  const store = opts.store ?? new MemoryStore();
+  const keys = await SigningKeyring.create(opts.keySize);
+  const adminToken = opts.adminToken ?? newToken(TOKEN_PREFIX.admin);
+  const service = new CoreService(opts, store, keys, opts.publicUrl ?? '');
+  const hub = new EventHub(store, {
+    retryMs: opts.retryMs,
+    keepaliveMs: opts.keepaliveMs,
+    onReplayed: (event) => service.onReplayed(event),
+  });
+  service.hub = hub;
+  const http = createHttpApi({
+    service,
+    hub,
+    options: opts,
+    adminTokenHash: hashToken(adminToken),
+  });
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, http.listener);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CLIENT_ERROR_BODY)}\r\nConnection: close\r\n\r\n${CLIENT_ERROR_BODY}`,
+      );
+    }
+    socket.destroy();
+  });
+  const port = await listen(server, opts.port, opts.host);
+  const url = `http://${hostForUrl(opts.host)}:${port}`;
+  service.issuer = opts.publicUrl ?? url;
+
+  const sweep = async (): Promise<number> => {
+    const expired = await service.sweepExpired();
+    await service.pruneRetention();
+    http.pruneLimiters();
+    return expired;
+  };
+  const timer = setInterval(() => {
+    sweep().catch((err: unknown) =>
+      opts.log?.({
+        level: 'error',
+        message: `sweep failed: ${err instanceof Error ? err.name : typeof err}`,
+      }),
+    );
+  }, opts.sweepIntervalMs);
+  timer.unref();
+
+  const run = async <T>(o: CallOptions | undefined, fn: () => Promise<T> | T): Promise<T> => {
+    if (o?.signal?.aborted) throw new AbortError();
+    try {
+      return await fn();
+    } catch (err) {
+      throw toLimeError(err) as LimeError;
+    }
+  };
+
+  const admin: CoreAdmin = {
+    createSite: (input = {}, o) => run(o, () => service.createSite({ name: input.name })),
+    createAgent: (input = {}, o) =>
+      run(o, () => service.createAgent(input as Record<string, unknown>)),
+    rotateSiteToken: (siteId, o) => run(o, () => service.rotateSiteToken(siteId)),
+    revokeSiteToken: (siteId, o) => run(o, () => service.revokeSiteToken(siteId)),
+    suspendSite: (siteId, o) => run(o, () => service.setSiteSuspended(siteId, true)),
+    unsuspendSite: (siteId, o) => run(o, () => service.setSiteSuspended(siteId, false)),
+    rotateAgentToken: (agentId, o) => run(o, () => service.rotateAgentToken(agentId)),
+    revokeAgentToken: (agentId, o) => run(o, () => service.revokeAgentToken(agentId)),
+    setAgentOAuthAllowed: (agentId, allowed, o) =>
+      run(o, () => service.setAgentOAuthAllowed(agentId, allowed)),
+    rotateSigningKey: (o) => run(o, async () => ({ kid: await keys.rotate(o?.activate ?? true) })),
+    activateSigningKey: (kid, o) =>
+      run(o, () => {
+        if (!keys.activate(kid))
+          throw new CoreProblem(404, 'NOT_FOUND', 'no published signing key has this kid');
+      }),
+    retireSigningKey: (kid, o) =>
+      run(o, () => {
+        const r = keys.retire(kid);
+        if (r === 'unknown')
+          throw new CoreProblem(404, 'NOT_FOUND', 'no published signing key has this kid');
+        if (r === 'active') {
+          throw new CoreProblem(
+            409,
+            'KEY_IN_USE',
+            'the active signing key cannot be retired; rotate first',
+          );
+        }
+      }),
+    signingKeys: (o) =>
+      run(o, () => ({ activeKid: keys.activeKid, publishedKids: keys.publishedKids() })),
+    completeBinding: (bindingId, agentId, o) =>
+      run(o, () => service.completeBinding(bindingId, agentId)),
+    setPowDifficulty: (difficulty, o) => run(o, () => service.setPowDifficulty(difficulty)),
+    expireLoginRequest: (id, o) => run(o, () => service.expireLoginRequest(id)),
+    sweep: (o) => run(o, async () => ({ expired: await sweep() })),
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      clearInterval(timer);
+      hub.closeAll();
+      const force = setTimeout(() => server.closeAllConnections(), 2_000);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    }).then(() => (opts.store ? undefined : store.close()));
+    return closing;
+  };
+
+  return {
+    url,
+    apiBase: toApiBase(url),
+    issuer: service.issuer,
+    port,
+    adminToken,
+    admin,
+    close: (o) => run(o, close),
+  };
+}
