@@ -1,0 +1,225 @@
+import type { AgentProfileData } from '@lime/wire';
+import { ConfigurationError, HEADERS, HttpClient, PATHS } from '@lime/wire';
+import { createTransport, type Transport } from './internal/default-transport.js';
+import { runLogin } from './internal/login-flow.js';
+import { createBearerFetch } from './internal/mcp-fetch.js';
+import { resolveMcpTarget } from './internal/mcp-target.js';
+import { McpTokenCache } from './internal/mcp-token-cache.js';
+import { parseProfile } from './internal/profile.js';
+import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.js';
+import { validateTokenResponse } from './internal/token-response.js';
+import { McpClient } from './mcp-client.js';
+import type { LimeAgentOptions } from './options.js';
+import { solvePow } from './pow/index.js';
+import type {
+  AgentProfile,
+  CallOptions,
+  LoginResult,
+  McpAccessToken,
+  McpTokenOptions,
+} from './types.js';
+
+/**
+ * A LIME agent: approves headless site logins (with proof of work solved on
+ * worker threads) and reaches MCP servers with short-lived MCP access
+ * tokens. The agent token goes only to the LIME Core (`X-Agent-Token`); MCP
+ * servers only ever see MCP access tokens (`Authorization: Bearer`).
+ *
+ * @example
+ * import { LimeAgent } from 'lime-agents-sdk';
+ *
+ * await using agent = new LimeAgent(); // reads LIME_AGENT_TOKEN, LIME_API_BASE
+ * const login = await agent.login(requestIdFromTheSite);
+ * console.log(`approved for site ${login.siteId} until ${login.expiresAt.toISOString()}`);
+ */
+export class LimeAgent implements AsyncDisposable {
+  /** The API base in use (`https://lime.pics/api/v1` unless configured). */
+  readonly apiBase: string;
+  private readonly options: ResolvedOptions;
+  private readonly transport: Transport;
+  private readonly http: HttpClient;
+  private readonly tokens: McpTokenCache;
+  private readonly mcpClients = new Map<string, McpClient>();
+  private closed = false;
+
+  /**
+   * @throws AuthenticationError (`MISSING_AGENT_TOKEN`) when no agent token
+   *   is given or in `LIME_AGENT_TOKEN`; (`INVALID_AGENT_TOKEN`) for a site
+   *   token or a JWT passed as agent token.
+   * @throws TypeError naming the option when an option is invalid.
+   */
+  constructor(options: LimeAgentOptions = {}) {
+    this.options = resolveOptions(options);
+    this.apiBase = this.options.apiBase;
+    this.transport = createTransport(this.options.fetch);
+    this.http = new HttpClient({
+      apiBase: this.options.apiBase,
+      headers: {},
+      timeoutMs: this.options.timeout,
+      maxRetries: this.options.maxRetries,
+      retryBaseDelayMs: this.options.retryBaseDelay,
+      retryMaxDelayMs: this.options.retryMaxDelay,
+      fetch: this.transport.fetch,
+    });
+    this.tokens = new McpTokenCache(
+      (domain, resource) => this.requestMcpToken(domain, resource),
+      this.options.mcpTokenRefreshSkew,
+    );
+  }
+
+  /**
+   * Approve a headless login request a site handed to this agent: read its
+   * proof-of-work challenge, solve it off the main thread, approve.
+   *
+   * The id is trimmed; an empty id raises `ValidationError` before any I/O.
+   * Approve is never retried blindly: after an ambiguous failure (no answer,
+   * timeout, 5xx) the request is read again and approve is sent once more
+   * with the same nonce. The Core answers `200` again only to the agent that
+   * won (PROTOCOL §3.4 extension), so that settles it; `ConflictError` means
+   * another agent approved first.
+   *
+   * @throws ValidationError empty id, or `INVALID_POW`.
+   * @throws NotFoundError / ExpiredError unknown or expired request.
+   * @throws ConflictError (`REQUEST_ALREADY_APPROVED`) another agent won.
+   * @throws AuthenticationError the Core refused the agent token.
+   * @throws PowTimeoutError the proof of work ran past `powTimeout`.
+   * @throws AbortError the signal fired.
+   *
+   * @example
+   * const { siteId, expiresAt } = await agent.login(' lr_abc123 ', { signal: AbortSignal.timeout(30_000) });
+   */
+  async login(requestId: string, options: CallOptions = {}): Promise<LoginResult> {
+    this.assertOpen();
+    const { powTimeout, powWorkers } = this.options;
+    return runLogin(
+      {
+        http: this.http,
+        agentToken: this.options.agentToken,
+        solve: async (challenge, difficulty, signal) => {
+          // §3.3: difficulty 0 accepts any nonce; no need to wake the pool.
+          if (difficulty <= 0) return '0';
+          const solution = await solvePow(challenge, difficulty, {
+            signal,
+            timeoutMs: powTimeout,
+            ...(powWorkers === undefined ? {} : { workers: powWorkers }),
+          });
+          return solution.nonce;
+        },
+      },
+      requestId,
+      options.signal,
+    );
+  }
+
+  /**
+   * The agent's profile (PROTOCOL §3.6).
+   *
+   * @example
+   * const { agentId, displayName, agentReputation } = await agent.getProfile();
+   */
+  async getProfile(options: CallOptions = {}): Promise<AgentProfile> {
+    this.assertOpen();
+    const { data, headers } = await this.http.request<AgentProfileData>('GET', PATHS.agentProfile, {
+      signal: options.signal,
+      headers: { [HEADERS.agentToken]: this.options.agentToken },
+    });
+    return parseProfile(data, headers);
+  }
+
+  /**
+   * An MCP access token for the MCP server at `target` (a URL or a bare
+   * host; the port is ignored, IP addresses and userinfo are refused).
+   * Tokens are cached per domain and renewed lazily once they have less than
+   * `mcpTokenRefreshSkew` to live; parallel calls for one domain share one
+   * token request. Send the token only to that MCP server.
+   *
+   * @throws ValidationError the target is not usable.
+   * @throws PermissionDeniedError (`OAUTH_CAPABILITY_DENIED`) the agent may not use MCP.
+   * @throws AuthenticationError (`invalid_client`) the Core refused the agent token.
+   * @throws InvalidResponseError the token answer was not exactly PROTOCOL §7's.
+   *
+   * @example
+   * const { accessToken, expiresAt } = await agent.getMcpAccessToken('https://tools.example.com/mcp');
+   */
+  async getMcpAccessToken(
+    target: string | URL,
+    options: McpTokenOptions = {},
+  ): Promise<McpAccessToken> {
+    this.assertOpen();
+    const resolved = resolveMcpTarget(target);
+    return this.tokens.get({
+      domain: resolved.domain,
+      resource: this.options.mcpResource ? resolved.resource : undefined,
+      forceRefresh: options.forceRefresh,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The MCP client for `target` (a URL, or a bare host meaning
+   * `https://host/mcp`). One client per URL is kept and shared: parallel calls
+   * are multiplexed on its session. Nothing is sent until the first call.
+   *
+   * @example
+   * const { tools } = await agent.mcp('tools.example.com').listTools();
+   * const result = await agent.mcp('https://tools.example.com/mcp').callTool('echo', { text: 'hi' });
+   */
+  mcp(target: string | URL): McpClient {
+    this.assertOpen();
+    const resolved = resolveMcpTarget(target);
+    const key = resolved.url.href;
+    const existing = this.mcpClients.get(key);
+    if (existing) return existing;
+    const resource = this.options.mcpResource ? resolved.resource : undefined;
+    const client: McpClient = new McpClient({
+      target: resolved,
+      fetch: createBearerFetch(this.transport.fetch, {
+        domain: resolved.domain,
+        token: (signal) => this.tokens.get({ domain: resolved.domain, resource, signal }),
+        invalidate: (refused) => this.tokens.invalidate(resolved.domain, resource, refused),
+      }),
+      onClose: () => {
+        if (this.mcpClients.get(key) === client) this.mcpClients.delete(key);
+      },
+    });
+    this.mcpClients.set(key, client);
+    return client;
+  }
+
+  /**
+   * End every MCP session (HTTP `DELETE`), forget cached tokens and release
+   * the keep-alive connections. Idempotent. The proof-of-work pool is shared
+   * by all agents of the process and unref'd; `shutdownPowPool()` stops it.
+   *
+   * @example
+   * await agent.close();
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const clients = [...this.mcpClients.values()];
+    await Promise.allSettled(clients.map((c) => c.close()));
+    this.tokens.close();
+    await this.transport.close();
+  }
+
+  /** `await using agent = new LimeAgent()` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ConfigurationError('this LimeAgent was closed; create a new one');
+  }
+
+  private async requestMcpToken(domain: string, resource: string | undefined) {
+    const { data, headers } = await this.http.request<unknown>('POST', PATHS.oauthToken, {
+      // Issuing a token changes nothing the caller could observe twice: safe to retry.
+      idempotent: true,
+      shape: 'raw',
+      body: resource === undefined ? { domain } : { domain, resource },
+      headers: { [HEADERS.agentToken]: this.options.agentToken },
+    });
+    return validateTokenResponse(data, headers);
+  }
+}

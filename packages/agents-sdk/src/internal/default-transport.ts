@@ -1,0 +1,43 @@
+import type { FetchLike } from '@lime/wire';
+import { Agent } from 'undici';
+
+/** How long an idle keep-alive socket stays open, ms. */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** TCP + TLS connect timeout, ms. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The `fetch` every request goes through, and how to release it. */
+export interface Transport {
+  fetch: FetchLike;
+  close(): Promise<void>;
+}
+
+/**
+ * The injected `fetch` as is, or the global `fetch` with a keep-alive undici
+ * `Agent` as dispatcher. The global is read at call time (not captured), so
+ * request interceptors installed later (msw) still see every request.
+ */
+export function createTransport(injected: FetchLike | undefined): Transport {
+  if (injected) return { fetch: injected, close: async () => {} };
+  let dispatcher: Agent | undefined;
+  let closed = false;
+  const fetch: FetchLike = (input, init) => {
+    if (closed) return Promise.reject(new TypeError('the LimeAgent was closed'));
+    dispatcher ??= new Agent({
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connect: { timeout: CONNECT_TIMEOUT_MS },
+    });
+    // `dispatcher` is an undici extension of RequestInit that Node's fetch honours.
+    return globalThis.fetch(input, { ...init, dispatcher } as RequestInit);
+  };
+  return {
+    fetch,
+    async close() {
+      closed = true;
+      const d = dispatcher;
+      dispatcher = undefined;
+      // destroy(), not close(): a long-lived MCP event stream must not hold close() open.
+      await d?.destroy().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { normalizeMcpDomain, ValidationError } from '@lime/wire';
+
+/** Where an MCP server lives and which token domain it belongs to. */
+export interface McpTarget {
+  /** The streamable HTTP endpoint. */
+  url: URL;
+  /** PROTOCOL §7 domain: lowercase host, no port. */
+  domain: string;
+  /** The RFC 8707 resource: the endpoint without query or fragment. */
+  resource: string;
+}
+
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Accept a URL (`https://tools.example.com/mcp`) or a bare host
+ * (`tools.example.com`, meaning `https://tools.example.com/mcp`; a host with a
+ * path, `tools.example.com/v2/mcp`, keeps its path). Throws a
+ * `ValidationError` before any I/O when the target is unusable.
+ */
+export function resolveMcpTarget(target: string | URL): McpTarget {
+  const raw = target instanceof URL ? target.href : target;
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new ValidationError(
+      'VALIDATION_ERROR',
+      'MCP target must be a URL (https://host/mcp) or a host name, got an empty value',
+    );
+  }
+  const text = raw.trim();
+  let domain: string;
+  let url: URL;
+  try {
+    domain = normalizeMcpDomain(text);
+    url = new URL(
+      HAS_SCHEME.test(text) ? text : text.includes('/') ? `https://${text}` : `https://${text}/mcp`,
+    );
+  } catch (error) {
+    throw new ValidationError(
+      'VALIDATION_ERROR',
+      `${error instanceof Error ? error.message : String(error)} — pass a URL such as ` +
+        `'https://tools.example.com/mcp' or a host such as 'tools.example.com'`,
+      { cause: error },
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ValidationError(
+      'VALIDATION_ERROR',
+      `MCP target scheme was '${url.protocol}', expected https: (or http: for local servers)`,
+    );
+  }
+  url.hash = '';
+  return { url, domain, resource: url.origin + url.pathname };
+}

@@ -1,0 +1,134 @@
+import type { FetchLike } from '@lime/wire';
+import { AuthenticationError, ENV, HOSTED_API_BASE, toApiBase } from '@lime/wire';
+import type { LimeAgentOptions } from '../options.js';
+
+/** {@link LimeAgentOptions} with every default applied and checked. */
+export interface ResolvedOptions {
+  agentToken: string;
+  apiBase: string;
+  timeout: number;
+  maxRetries: number;
+  retryBaseDelay: number;
+  retryMaxDelay: number;
+  powTimeout: number;
+  powWorkers: number | undefined;
+  mcpTokenRefreshSkew: number;
+  mcpResource: boolean;
+  fetch: FetchLike | undefined;
+}
+
+function env(name: string): string | undefined {
+  const value = typeof process === 'undefined' ? undefined : process.env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function positive(field: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(
+      `options.${field} must be a positive number of milliseconds, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function nonNegative(field: string, value: number, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const what = integer ? 'a non-negative integer' : 'a non-negative number';
+    throw new TypeError(`options.${field} must be ${what}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Refuse what is plainly not an agent token, so lanes never mix: a site
+ * token (`st_…`) or a JWT (a passport or an MCP token) must never be sent as
+ * `X-Agent-Token`.
+ */
+function checkAgentToken(token: string): void {
+  if (token.startsWith('st_')) {
+    throw new AuthenticationError(
+      'INVALID_AGENT_TOKEN',
+      'agentToken is a site token (st_…), expected an agent token (at_…) — site tokens belong to ' +
+        'site backends (lime-sites-sdk) and are never sent by an agent',
+    );
+  }
+  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(token)) {
+    throw new AuthenticationError(
+      'INVALID_AGENT_TOKEN',
+      'agentToken looks like a JWT (a passport or an MCP access token), expected an agent token ' +
+        '(at_…) — pass the agent token from the LIME portal or LIME_AGENT_TOKEN',
+    );
+  }
+  if (/\s/.test(token)) {
+    throw new AuthenticationError(
+      'INVALID_AGENT_TOKEN',
+      'agentToken contains whitespace — check for a stray newline or space when it was copied',
+    );
+  }
+}
+
+/** Apply defaults (in this one place) and validate; throws before any I/O. */
+export function resolveOptions(options: LimeAgentOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('LimeAgent options must be an object');
+  }
+  const rawToken = options.agentToken ?? env(ENV.agentToken);
+  if (rawToken !== undefined && typeof rawToken !== 'string') {
+    throw new TypeError('options.agentToken must be a string');
+  }
+  const agentToken = rawToken?.trim() ?? '';
+  if (agentToken === '') {
+    throw new AuthenticationError(
+      'MISSING_AGENT_TOKEN',
+      `no agent token: pass { agentToken } to new LimeAgent() or set ${ENV.agentToken}`,
+    );
+  }
+  checkAgentToken(agentToken);
+
+  const rawBase = options.apiBase ?? env(ENV.apiBase) ?? HOSTED_API_BASE;
+  let apiBase: string;
+  try {
+    const url = new URL(rawBase);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('scheme');
+    apiBase = toApiBase(url.href);
+  } catch {
+    throw new TypeError(
+      `options.apiBase must be an http(s) URL such as '${HOSTED_API_BASE}', got '${String(rawBase).slice(0, 100)}'`,
+    );
+  }
+
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new TypeError('options.fetch must be a fetch-compatible function');
+  }
+  if (options.mcpResource !== undefined && typeof options.mcpResource !== 'boolean') {
+    throw new TypeError('options.mcpResource must be a boolean');
+  }
+  const powWorkers = options.powWorkers;
+  if (powWorkers !== undefined && (!Number.isInteger(powWorkers) || powWorkers < 1)) {
+    throw new TypeError(`options.powWorkers must be a positive integer, got ${String(powWorkers)}`);
+  }
+
+  const resolved: ResolvedOptions = {
+    agentToken,
+    apiBase,
+    timeout: positive('timeout', options.timeout ?? 30_000),
+    maxRetries: nonNegative('maxRetries', options.maxRetries ?? 2, true),
+    retryBaseDelay: nonNegative('retryBaseDelay', options.retryBaseDelay ?? 500, false),
+    retryMaxDelay: nonNegative('retryMaxDelay', options.retryMaxDelay ?? 8_000, false),
+    powTimeout: positive('powTimeout', options.powTimeout ?? 60_000),
+    powWorkers,
+    mcpTokenRefreshSkew: nonNegative(
+      'mcpTokenRefreshSkew',
+      options.mcpTokenRefreshSkew ?? 30_000,
+      false,
+    ),
+    mcpResource: options.mcpResource ?? false,
+    fetch: options.fetch,
+  };
+  return resolved;
+}

@@ -1,0 +1,401 @@
+// Responses the reference Core never produces (malformed bodies, 5xx storms,
+// slow bodies, lost approve answers, odd token shapes), served by msw.
+import {
+  AuthenticationError,
+  ConflictError,
+  ConnectionError,
+  InvalidResponseError,
+  LimeAgent,
+  PermissionDeniedError,
+  RateLimitError,
+  ServerError,
+  ValidationError,
+} from 'lime-agents-sdk';
+import { delay, HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const API = 'http://core.test/api/v1';
+const TOKEN = 'at_test_0123456789abcdef';
+const ID = 'lr_msw1';
+const CHALLENGE = 'a'.repeat(64);
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ18xIn0.c2lnbmF0dXJl';
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => {
+  server.resetHandlers();
+  vi.useRealTimers();
+});
+afterAll(() => server.close());
+
+const ok = (data: object, init?: ResponseInit) => HttpResponse.json({ ok: true, data }, init);
+const fail = (status: number, code: string, init?: ResponseInit) =>
+  HttpResponse.json(
+    { ok: false, error: { code, message: `${code} happened` } },
+    { status, ...init },
+  );
+
+const challenge = (status = 'PENDING') =>
+  ok({
+    request_id: ID,
+    status,
+    pow_challenge: CHALLENGE,
+    pow_difficulty: 0,
+    expires_at: '2030-01-01T00:00:00Z',
+  });
+const approved = (agent = 'ag_me') =>
+  ok({
+    request_id: ID,
+    site_id: 'site_1',
+    status: 'APPROVED',
+    expires_at: '2030-01-01T00:00:00Z',
+    approved_agent_id: agent,
+  });
+
+function agent(extra: ConstructorParameters<typeof LimeAgent>[0] = {}) {
+  return new LimeAgent({
+    agentToken: TOKEN,
+    apiBase: API,
+    retryBaseDelay: 1,
+    retryMaxDelay: 50,
+    ...extra,
+  });
+}
+
+/** Let real I/O run (setImmediate is not faked) until `done()` holds. */
+async function until(done: () => boolean) {
+  for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
+}
+
+/** Count calls per route; respond from a queue (last entry repeats). */
+function route(
+  method: 'get' | 'post',
+  path: string,
+  ...responses: Array<() => Response | Promise<Response>>
+) {
+  const calls: Request[] = [];
+  server.use(
+    http[method](`${API}${path}`, async ({ request }) => {
+      calls.push(request.clone());
+      const respond = responses[Math.min(calls.length - 1, responses.length - 1)]!;
+      return respond();
+    }),
+  );
+  return calls;
+}
+
+describe('platform HTTP: envelope and typed errors', () => {
+  it('a 200 without the envelope or with a non-JSON body is InvalidResponseError', async () => {
+    await using a = agent();
+    route('get', '/core/agents/me/profile', () => HttpResponse.json({ agent_id: 'ag_1' }));
+    await expect(a.getProfile()).rejects.toBeInstanceOf(InvalidResponseError);
+    route(
+      'get',
+      '/core/agents/me/profile',
+      () => new HttpResponse('<html>hi</html>', { status: 200 }),
+    );
+    await expect(a.getProfile()).rejects.toMatchObject({ code: 'INVALID_RESPONSE', status: 200 });
+    route('get', '/core/agents/me/profile', () => ok({ display_name: 'no id' }));
+    await expect(a.getProfile()).rejects.toThrow(/agent_id/);
+  });
+
+  it('maps the owner_* spellings of the profile', async () => {
+    await using a = agent();
+    const calls = route('get', '/core/agents/me/profile', () =>
+      ok({
+        agent_id: 'ag_1',
+        owner_id: 'u_1',
+        display_name: 'Bot',
+        avatar_url: null,
+        description: 'd',
+        owner_kyc_level: 2,
+        agent_reputation: 0.5,
+      }),
+    );
+    await expect(a.getProfile()).resolves.toEqual({
+      agentId: 'ag_1',
+      userId: 'u_1',
+      displayName: 'Bot',
+      avatarUrl: null,
+      description: 'd',
+      userKycLevel: 2,
+      agentReputation: 0.5,
+    });
+    expect(calls[0]!.headers.get('x-agent-token')).toBe(TOKEN);
+  });
+
+  it('a 5xx storm on a GET is retried maxRetries times, then ServerError', async () => {
+    await using a = agent({ maxRetries: 3 });
+    const calls = route('get', `/auth/requests/${ID}`, () => fail(503, 'INTERNAL_ERROR'));
+    await expect(a.login(ID)).rejects.toBeInstanceOf(ServerError);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('a GET honours Retry-After before its retry (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await using a = agent({ retryMaxDelay: 10_000 });
+    const calls = route(
+      'get',
+      '/core/agents/me/profile',
+      () => fail(429, 'RATE_LIMIT_EXCEEDED', { headers: { 'Retry-After': '3' } }),
+      () => ok({ agent_id: 'ag_1' }),
+    );
+    const result = a.getProfile();
+    await until(() => calls.length === 1);
+    await vi.advanceTimersByTimeAsync(2_990);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(result).resolves.toMatchObject({ agentId: 'ag_1' });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('backoff grows exponentially between retries when no Retry-After is sent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // base 100 ms, jitter in [50%, 100%]: waits of 50–100, 100–200, 200–400 ms.
+    await using a = agent({ maxRetries: 3, retryBaseDelay: 100, retryMaxDelay: 10_000 });
+    const calls = route('get', '/core/agents/me/profile', () => fail(502, 'BAD_GATEWAY'));
+    const result = a.getProfile().catch((e: unknown) => e);
+    await until(() => calls.length === 1);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(51);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(101 + 400);
+    expect(calls).toHaveLength(4);
+    expect(await result).toBeInstanceOf(ServerError);
+  });
+
+  it('429 surfaces as RateLimitError with retryAfter once retries are used up', async () => {
+    await using a = agent({ maxRetries: 0 });
+    route('get', `/auth/requests/${ID}`, () =>
+      fail(429, 'RATE_LIMIT_EXCEEDED', { headers: { 'Retry-After': '7' } }),
+    );
+    const error = await a.login(ID).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', status: 429, retryAfter: 7 });
+  });
+
+  it('a connection error on a GET is retried, then ConnectionError', async () => {
+    await using a = agent({ maxRetries: 2 });
+    const calls = route('get', '/core/agents/me/profile', () => HttpResponse.error());
+    await expect(a.getProfile()).rejects.toBeInstanceOf(ConnectionError);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('the caller signal aborts a call during backoff', async () => {
+    await using a = agent({ maxRetries: 5, retryBaseDelay: 5_000, retryMaxDelay: 5_000 });
+    route('get', '/core/agents/me/profile', () => fail(503, 'INTERNAL_ERROR'));
+    const controller = new AbortController();
+    const result = a.getProfile({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(result).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+});
+
+describe('login: approve is never retried blindly', () => {
+  it('a 5xx on approve: re-read, re-approve once, success when this agent won', async () => {
+    await using a = agent();
+    const reads = route(
+      'get',
+      `/auth/requests/${ID}`,
+      () => challenge(),
+      () => challenge('APPROVED'),
+    );
+    const approves = route(
+      'post',
+      `/modules/agent-login/requests/${ID}/approve`,
+      () => fail(502, 'BAD_GATEWAY'),
+      () => approved(),
+    );
+    const result = await a.login(`  ${ID}\n`);
+    expect(result).toEqual({
+      requestId: ID,
+      siteId: 'site_1',
+      status: 'APPROVED',
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+      approvedAgentId: 'ag_me',
+    });
+    expect(reads).toHaveLength(2);
+    expect(approves).toHaveLength(2);
+    // Same nonce both times; the agent token only on approve.
+    const bodies = await Promise.all(approves.map((r) => r.json()));
+    expect(bodies).toEqual([{ pow_nonce: '0' }, { pow_nonce: '0' }]);
+    expect(approves[1]!.headers.get('x-agent-token')).toBe(TOKEN);
+  });
+
+  it('a lost approve answer (connection reset) → ConflictError when another agent won', async () => {
+    await using a = agent();
+    route(
+      'get',
+      `/auth/requests/${ID}`,
+      () => challenge(),
+      () => challenge('DELIVERED'),
+    );
+    const approves = route(
+      'post',
+      `/modules/agent-login/requests/${ID}/approve`,
+      () => HttpResponse.error(),
+      () => fail(409, 'REQUEST_ALREADY_APPROVED'),
+    );
+    const error = await a.login(ID).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({
+      code: 'REQUEST_ALREADY_APPROVED',
+      status: 409,
+      detail: { afterAmbiguousFailure: true },
+    });
+    expect((error as Error).cause).toBeInstanceOf(ConnectionError);
+    expect(approves).toHaveLength(2);
+  });
+
+  it('a second ambiguous failure is not retried again', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    const approves = route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+      fail(500, 'INTERNAL_ERROR'),
+    );
+    await expect(a.login(ID)).rejects.toBeInstanceOf(ServerError);
+    expect(approves).toHaveLength(2);
+  });
+
+  it('a definite refusal (400, 401, 429) on approve is not retried at all', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    for (const [status, code, Cls] of [
+      [400, 'INVALID_POW', ValidationError],
+      [401, 'INVALID_AGENT_TOKEN', AuthenticationError],
+      [429, 'RATE_LIMIT_EXCEEDED', RateLimitError],
+    ] as const) {
+      const approves = route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+        fail(status, code),
+      );
+      await expect(a.login(ID)).rejects.toBeInstanceOf(Cls);
+      expect(approves, code).toHaveLength(1);
+    }
+  });
+
+  it('an approve answer without the documented fields is InvalidResponseError', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+      ok({ request_id: ID, status: 'APPROVED' }),
+    );
+    await expect(a.login(ID)).rejects.toBeInstanceOf(InvalidResponseError);
+  });
+
+  it('a challenge with an impossible difficulty is InvalidResponseError', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () =>
+      ok({ request_id: ID, status: 'PENDING', pow_challenge: CHALLENGE, pow_difficulty: -1 }),
+    );
+    await expect(a.login(ID)).rejects.toThrow(/pow_difficulty/);
+  });
+});
+
+describe('MCP token endpoint: strict response validation', () => {
+  const good = {
+    access_token: JWT,
+    token_type: 'Bearer',
+    expires_in: 300,
+  };
+  const noStore = { 'Cache-Control': 'no-store' };
+
+  it('accepts exactly the documented answer and sends {domain} with the agent token', async () => {
+    await using a = agent();
+    const calls = route('post', '/modules/oauth/token', () =>
+      HttpResponse.json(good, { headers: noStore }),
+    );
+    const before = Date.now();
+    const token = await a.getMcpAccessToken('HTTPS://Tools.Example.COM:8443/mcp');
+    expect(token).toMatchObject({
+      accessToken: JWT,
+      tokenType: 'Bearer',
+      expiresIn: 300,
+      domain: 'tools.example.com',
+      resource: undefined,
+    });
+    expect(token.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 300_000);
+    expect(await calls[0]!.json()).toEqual({ domain: 'tools.example.com' });
+    expect(calls[0]!.headers.get('x-agent-token')).toBe(TOKEN);
+  });
+
+  it('sends the RFC 8707 resource when mcpResource is on, caching per URL', async () => {
+    await using a = agent({ mcpResource: true });
+    const calls = route('post', '/modules/oauth/token', () =>
+      HttpResponse.json(good, { headers: noStore }),
+    );
+    await a.getMcpAccessToken('tools.example.com');
+    await a.getMcpAccessToken('https://tools.example.com/other?x=1#f');
+    await a.getMcpAccessToken('tools.example.com');
+    expect(await Promise.all(calls.map((c) => c.json()))).toEqual([
+      { domain: 'tools.example.com', resource: 'https://tools.example.com/mcp' },
+      { domain: 'tools.example.com', resource: 'https://tools.example.com/other' },
+    ]);
+  });
+
+  const bad: Array<[string, unknown, Record<string, string>]> = [
+    ['an extra key', { ...good, scope: 'mcp' }, noStore],
+    ['a missing key', { access_token: JWT, token_type: 'Bearer' }, noStore],
+    ['token_type bearer (lowercase)', { ...good, token_type: 'bearer' }, noStore],
+    ['token_type MAC', { ...good, token_type: 'MAC' }, noStore],
+    ['expires_in as a string', { ...good, expires_in: '300' }, noStore],
+    ['expires_in 0', { ...good, expires_in: 0 }, noStore],
+    ['an opaque token', { ...good, access_token: 'opaque_token_value' }, noStore],
+    ['a two-segment token', { ...good, access_token: 'eyJhbGciOiJub25lIn0.eyJ9' }, noStore],
+    ['no Cache-Control', good, {}],
+    ['Cache-Control: max-age=300', good, { 'Cache-Control': 'max-age=300' }],
+    ['the LIME envelope', { ok: true, data: good }, noStore],
+    ['an array', [good], noStore],
+  ];
+  for (const [what, body, headers] of bad) {
+    it(`rejects ${what} with InvalidResponseError, never echoing the token`, async () => {
+      await using a = agent();
+      route('post', '/modules/oauth/token', () => HttpResponse.json(body, { headers }));
+      const error = await a.getMcpAccessToken('tools.example.com').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidResponseError);
+      expect((error as Error).message).not.toContain(JWT.split('.')[1]);
+    });
+  }
+
+  it('maps raw RFC 6749 errors and OAUTH_CAPABILITY_DENIED to typed errors', async () => {
+    await using a = agent({ maxRetries: 0 });
+    route('post', '/modules/oauth/token', () =>
+      HttpResponse.json(
+        { error: 'invalid_client', error_description: 'bad token' },
+        { status: 401 },
+      ),
+    );
+    await expect(a.getMcpAccessToken('tools.example.com')).rejects.toMatchObject({
+      name: 'AuthenticationError',
+      code: 'invalid_client',
+      status: 401,
+    });
+    route('post', '/modules/oauth/token', () =>
+      HttpResponse.json({ error: 'invalid_request' }, { status: 400 }),
+    );
+    await expect(a.getMcpAccessToken('tools.example.com')).rejects.toBeInstanceOf(ValidationError);
+    route('post', '/modules/oauth/token', () => fail(403, 'OAUTH_CAPABILITY_DENIED'));
+    await expect(a.getMcpAccessToken('tools.example.com')).rejects.toBeInstanceOf(
+      PermissionDeniedError,
+    );
+  });
+
+  it('a slow token request is shared, and one caller aborting does not cancel it for others', async () => {
+    await using a = agent();
+    const calls = route('post', '/modules/oauth/token', async () => {
+      await delay(100);
+      return HttpResponse.json(good, { headers: noStore });
+    });
+    const controller = new AbortController();
+    const first = a.getMcpAccessToken('tools.example.com', { signal: controller.signal });
+    const second = a.getMcpAccessToken('tools.example.com');
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(second).resolves.toMatchObject({ accessToken: JWT });
+    expect(calls).toHaveLength(1);
+  });
+});
