@@ -1,0 +1,59 @@
+import type { FetchLike } from '@lime/wire';
+
+/** Minimal view of an undici `Agent`. */
+interface Dispatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * The default transport: the global `fetch` (read at call time, so msw and
+ * other interceptors work) with an undici `Agent` as dispatcher for
+ * keep-alive and a connect timeout. undici is loaded lazily and only on
+ * Node, so the package still loads on edge runtimes, where the plain global
+ * `fetch` is used.
+ */
+export class DefaultTransport {
+  private dispatcher: Promise<Dispatcher | undefined> | undefined;
+  private closed = false;
+
+  constructor(private readonly connectTimeoutMs: number) {}
+
+  readonly fetch: FetchLike = async (input, init) => {
+    const dispatcher = await this.getDispatcher();
+    const request = dispatcher ? ({ ...init, dispatcher } as RequestInit) : init;
+    return globalThis.fetch(input, request);
+  };
+
+  private getDispatcher(): Promise<Dispatcher | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    this.dispatcher ??= loadAgent(this.connectTimeoutMs);
+    return this.dispatcher;
+  }
+
+  /** Close idle keep-alive sockets; later calls use the plain global fetch. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const dispatcher = await this.dispatcher;
+    this.dispatcher = undefined;
+    // `close()` waits for in-flight requests; streams were aborted before this.
+    await dispatcher?.close().catch(() => {});
+  }
+}
+
+async function loadAgent(connectTimeoutMs: number): Promise<Dispatcher | undefined> {
+  const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
+  if (!versions?.node) return undefined;
+  try {
+    const undici = (await import('undici')) as {
+      Agent: new (options: Record<string, unknown>) => Dispatcher;
+    };
+    return new undici.Agent({
+      keepAliveTimeout: 30_000,
+      connect: { timeout: connectTimeoutMs },
+      // SSE responses are long-lived: no body timeout (our watchdog handles silence).
+      bodyTimeout: 0,
+    });
+  } catch {
+    return undefined;
+  }
+}

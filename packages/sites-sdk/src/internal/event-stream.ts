@@ -1,0 +1,369 @@
+import {
+  AbortError,
+  ConnectionError,
+  errorClassFor,
+  type FetchLike,
+  HEADERS,
+  InvalidResponseError,
+  isFailureEnvelope,
+  LimeError,
+  parseRetryAfter,
+  RateLimitError,
+  readBodyLimited,
+  TimeoutError,
+} from '@lime/wire';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+/** One SSE message as the stream hands it on: the `id:` (if any) and the `data:`. */
+export interface RawStreamMessage {
+  id: string | undefined;
+  data: string;
+}
+
+export interface EventStreamOptions {
+  /** Absolute URL of the event stream. */
+  url: string;
+  /** Headers of every connection (the site credential). */
+  headers: Record<string, string>;
+  fetch: FetchLike;
+  /** Extra `RequestInit` members (undici `dispatcher`). */
+  init?: Record<string, unknown>;
+  /** Smallest reconnect delay, ms. */
+  minDelayMs: number;
+  /** Largest reconnect delay, ms (also caps the server's `retry:`). */
+  maxDelayMs: number;
+  /** Reconnect when no byte arrived for this long, ms. */
+  watchdogMs: number;
+  /** How long the response headers may take, ms. */
+  connectTimeoutMs: number;
+  /** Largest SSE event (characters) buffered before the connection is dropped. */
+  maxEventSize: number;
+  random: () => number;
+  onMessage: (message: RawStreamMessage) => void;
+  onOpen: () => void;
+  /** A connection failed or dropped; the stream will reconnect. */
+  onDisconnect: (error: LimeError) => void;
+  /** The stream stopped for good (401/403): no more reconnects. */
+  onStop: (error: LimeError) => void;
+}
+
+/** Longest `Retry-After` honoured on the stream, ms: beyond it, the server is being odd. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** Largest error body read from a refused stream request, bytes. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+type State = 'idle' | 'running' | 'stopped' | 'closed';
+
+/**
+ * One resumable SSE connection that reconnects forever: capped exponential
+ * backoff with jitter, the server's `retry:` as the base delay, `Last-Event-ID`
+ * on every reconnect, a watchdog for silent connections, and a hard stop on
+ * 401/403 (a bad credential never gets better by hammering).
+ */
+export class EventStream {
+  /** The last `id:` seen, sent as `Last-Event-ID` on reconnect. */
+  lastEventId: string | undefined;
+  private state: State = 'idle';
+  private serverRetryMs: number | undefined;
+  private current: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private openWaiters: Array<() => void> = [];
+  private connected = false;
+
+  constructor(private readonly options: EventStreamOptions) {}
+
+  /** True while a connection is open and streaming. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** True once stopped by a credential failure (until `start()` again). */
+  get isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  /** Start (or restart after a stop); a no-op while running. */
+  start(): void {
+    if (this.state === 'running' || this.state === 'closed') return;
+    this.state = 'running';
+    void this.run();
+  }
+
+  /**
+   * Resolves when a connection is open, or after `maxWaitMs`, or when the
+   * stream stops; never rejects.
+   */
+  whenOpen(maxWaitMs: number): Promise<void> {
+    if (this.connected || this.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.openWaiters = this.openWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      this.openWaiters.push(done);
+    });
+  }
+
+  /** Stop for good and drop the connection. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.current?.abort();
+    this.wake?.();
+    this.releaseOpenWaiters();
+  }
+
+  private releaseOpenWaiters(): void {
+    const waiters = this.openWaiters;
+    this.openWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private get running(): boolean {
+    return this.state === 'running';
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      let delay: number;
+      try {
+        const response = await this.connect();
+        attempt = 0;
+        this.connected = true;
+        this.options.onOpen();
+        this.releaseOpenWaiters();
+        await this.consume(response);
+        // The server ended the stream cleanly (restart, deploy): come back after `retry:`.
+        delay = this.delay(0);
+      } catch (error) {
+        this.connected = false;
+        if (!this.running) break;
+        const limeError = toLimeError(error);
+        if (isFatal(limeError)) {
+          this.state = 'stopped';
+          this.releaseOpenWaiters();
+          this.options.onStop(limeError);
+          return;
+        }
+        this.options.onDisconnect(limeError);
+        delay = this.delay(attempt++, limeError);
+      }
+      this.connected = false;
+      if (!this.running) break;
+      await this.pause(delay);
+    }
+    this.connected = false;
+  }
+
+  /** Reconnect delay: base `retry:` (clamped), doubled per failure, capped, plus up to 25% jitter. */
+  private delay(attempt: number, error?: LimeError): number {
+    const { minDelayMs, maxDelayMs, random } = this.options;
+    const base = Math.min(maxDelayMs, Math.max(minDelayMs, this.serverRetryMs ?? minDelayMs));
+    const step = Math.min(maxDelayMs, base * 2 ** Math.min(attempt, 30));
+    let delay = Math.min(maxDelayMs, Math.round(step * (1 + random() / 4)));
+    const retryAfter = error?.headers
+      ? parseRetryAfter(error.headers.get(HEADERS.retryAfter))
+      : undefined;
+    if (retryAfter !== undefined)
+      delay = Math.max(delay, Math.min(MAX_RETRY_AFTER_MS, retryAfter * 1000));
+    return delay;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Open one connection; resolves with a 200 `text/event-stream` response. */
+  private async connect(): Promise<Response> {
+    const controller = new AbortController();
+    this.current = controller;
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      accept: 'text/event-stream',
+      'cache-control': 'no-cache',
+    };
+    if (this.lastEventId !== undefined && this.lastEventId !== '') {
+      headers[HEADERS.lastEventId] = this.lastEventId;
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.connectTimeoutMs);
+    try {
+      let response: Response;
+      try {
+        response = await this.options.fetch(this.options.url, {
+          ...this.options.init,
+          method: 'GET',
+          headers,
+          signal: controller.signal,
+        });
+      } catch (error) {
+        if (timedOut) {
+          throw new TimeoutError(
+            `the event stream answered no headers within ${this.options.connectTimeoutMs} ms; reconnecting`,
+            { cause: error },
+          );
+        }
+        if (!this.running) throw new AbortError('the event stream was closed');
+        throw new ConnectionError(`the event stream could not connect: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      // Still under the connect timer, so a refusal whose body stalls cannot hang us.
+      if (response.status !== 200) throw await refusal(response);
+      const type = response.headers.get('content-type') ?? '';
+      if (!type.toLowerCase().startsWith('text/event-stream')) {
+        await response.body?.cancel().catch(() => {});
+        throw new InvalidResponseError(
+          `the event stream answered 200 with content-type '${type.slice(0, 60)}', expected 'text/event-stream' — is the API base right?`,
+          { status: 200, headers: response.headers },
+        );
+      }
+      if (!response.body) {
+        throw new InvalidResponseError('the event stream answered 200 without a body', {
+          status: 200,
+          headers: response.headers,
+        });
+      }
+      return response;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Read the stream until it ends (resolves) or fails (throws). */
+  private async consume(response: Response): Promise<void> {
+    const controller = this.current!;
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let failure: LimeError | undefined;
+    const parser = createParser({
+      maxBufferSize: this.options.maxEventSize,
+      onEvent: (message: EventSourceMessage) => {
+        if (message.id !== undefined) this.lastEventId = message.id;
+        this.options.onMessage({ id: message.id, data: message.data });
+      },
+      onRetry: (ms: number) => {
+        if (Number.isFinite(ms) && ms >= 0) this.serverRetryMs = ms;
+      },
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') {
+          failure = new InvalidResponseError(
+            `an event on the stream exceeded ${this.options.maxEventSize} characters; reconnecting`,
+            { cause: error },
+          );
+          controller.abort();
+        }
+        // Unknown fields and bad `retry:` values are ignored, as browsers do.
+      },
+    });
+    let silent = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      if (watchdog !== undefined) clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        silent = true;
+        controller.abort();
+      }, this.options.watchdogMs);
+    };
+    const onAbort = () => {
+      void reader.cancel().catch(() => {});
+    };
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (failure) throw failure;
+        if (silent) throw silence(this.options.watchdogMs);
+        if (done) break;
+        arm();
+        parser.feed(decoder.decode(value, { stream: true }));
+        if (failure) throw failure;
+      }
+      if (!this.running) return;
+      parser.feed(decoder.decode());
+    } catch (error) {
+      if (failure) throw failure;
+      if (silent) throw silence(this.options.watchdogMs);
+      if (!this.running) throw new AbortError('the event stream was closed');
+      if (error instanceof LimeError) throw error;
+      throw new ConnectionError(`the event stream dropped: ${describe(error)}; reconnecting`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(watchdog);
+      controller.signal.removeEventListener('abort', onAbort);
+      reader.releaseLock?.();
+    }
+  }
+}
+
+function silence(ms: number): TimeoutError {
+  return new TimeoutError(
+    `no byte (not even a keepalive) arrived on the event stream for ${ms} ms; reconnecting`,
+  );
+}
+
+/** 401 and 403 stop the stream: the credential is wrong, revoked or the site suspended. */
+function isFatal(error: LimeError): boolean {
+  return error.status === 401 || error.status === 403;
+}
+
+function toLimeError(error: unknown): LimeError {
+  if (error instanceof LimeError) return error;
+  return new ConnectionError(`the event stream failed: ${describe(error)}`, { cause: error });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    return error.cause instanceof Error ? error.cause.message : error.message;
+  }
+  return String(error);
+}
+
+/** Turn a non-200 answer into the typed error of its status and envelope. */
+async function refusal(response: Response): Promise<LimeError> {
+  const { status, headers } = response;
+  let code = status >= 500 ? 'SERVER_ERROR' : `HTTP_${status}`;
+  let message = `the event stream answered ${status}`;
+  let detail: Record<string, unknown> | undefined;
+  try {
+    const text = await readBodyLimited(response, MAX_ERROR_BODY);
+    const json: unknown = JSON.parse(text);
+    if (isFailureEnvelope(json)) {
+      code = json.error.code;
+      message = json.error.message;
+      detail = json.error.detail;
+    }
+  } catch {
+    // Not an envelope: keep the status-derived code.
+  }
+  const requestId = headers.get(HEADERS.requestId) ?? undefined;
+  const what =
+    status === 401 || status === 403
+      ? 'the site token was refused; the stream stopped — check LIME_SITE_TOKEN (rotated, revoked or suspended?)'
+      : 'reconnecting with backoff';
+  const full = `${message} (HTTP ${status} ${code} from GET events): ${what}`;
+  const Cls = errorClassFor(status, code);
+  if (Cls === RateLimitError) {
+    const retryAfter = parseRetryAfter(headers.get(HEADERS.retryAfter));
+    return new RateLimitError(code, full, { status, headers, requestId, detail, retryAfter });
+  }
+  return new Cls(code, full, { status, headers, requestId, detail });
+}

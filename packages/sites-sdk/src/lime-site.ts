@@ -1,0 +1,838 @@
+import {
+  AbortError,
+  type CreateBindingRequestData,
+  type CreateLoginRequestData,
+  HEADERS,
+  HttpClient,
+  InvalidResponseError,
+  JwksCache,
+  LimeError,
+  PATHS,
+  TimeoutError,
+} from '@lime/wire';
+import { InvalidPassportError, LoginExpiredError, StreamClosedError } from './errors.js';
+import { DefaultTransport } from './internal/default-fetch.js';
+import { EventQueue } from './internal/event-queue.js';
+import { EventStream, type RawStreamMessage } from './internal/event-stream.js';
+import { type LoginOutcome, OutcomeBuffer, SeenSet } from './internal/outcome-buffer.js';
+import { PassportVerifier } from './internal/passport-verifier.js';
+import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.js';
+import type { LimeSiteOptions } from './options.js';
+import type { BindingPassport, Passport } from './passport.js';
+import { MemoryReplayStore, type ReplayStore } from './replay-store.js';
+import type {
+  LoginEvent,
+  LoginExpiredEvent,
+  LoginHandler,
+  LoginRejectedEvent,
+  SiteEvent,
+} from './site-events.js';
+
+/** Package version, sent in the `user-agent`. */
+const VERSION = '0.1.0';
+/** Largest SSE event accepted (characters): a passport event is ~1–2 KB. */
+const MAX_EVENT_SIZE = 256 * 1024;
+/** Longest `createLoginRequest()` waits for the stream to open first, ms. */
+const OPEN_WAIT_MS = 5_000;
+
+/**
+ * A login request created with {@link LimeSite.createLoginRequest}.
+ *
+ * @example
+ * const { loginRequestId, expiresAt } = await site.createLoginRequest();
+ */
+export interface LoginRequest {
+  /** Opaque id (`lr_…`): hand it to the agent, bind it to the browser session. */
+  loginRequestId: string;
+  /** `PENDING` when created. */
+  status: string;
+  /** When the request expires unapproved. */
+  expiresAt: Date;
+}
+
+/**
+ * A binding request created with {@link LimeSite.createBindingRequest}.
+ *
+ * @example
+ * const { connectUrl } = await site.createBindingRequest({ redirectUri });
+ * res.redirect(connectUrl);
+ */
+export interface BindingRequest {
+  /** Opaque id; the binding passport carries it as `binding_id`. */
+  bindingId: string;
+  /** Where to send the user's browser to pick an agent. */
+  connectUrl: string;
+  status: string;
+  expiresAt: Date;
+}
+
+/**
+ * Options of {@link LimeSite.createLoginRequest}.
+ *
+ * @example
+ * await site.createLoginRequest({ signal: AbortSignal.timeout(5_000) });
+ */
+export interface CreateLoginRequestOptions {
+  signal?: AbortSignal;
+  /**
+   * Start the event stream (if not running) and wait briefly for it to open
+   * before creating the request, so the outcome cannot slip past unseen.
+   * Set `false` when another process listens. @default true
+   */
+  listen?: boolean;
+}
+
+/**
+ * Options of {@link LimeSite.createBindingRequest}.
+ *
+ * @example
+ * await site.createBindingRequest({ redirectUri: 'https://example.com/lime/bound' });
+ */
+export interface CreateBindingRequestOptions {
+  /** Absolute URL the user's browser returns to with `?passport=<JWT>`. */
+  redirectUri: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.waitForLogin}.
+ *
+ * @example
+ * await site.waitForLogin(id, { timeout: 120_000, signal: req.signal });
+ */
+export interface WaitForLoginOptions {
+  signal?: AbortSignal;
+  /** Give up after this long, milliseconds. @default the `waitTimeout` option (330_000) */
+  timeout?: number;
+}
+
+/**
+ * Options of {@link LimeSite.verifyPassport}.
+ *
+ * @example
+ * await site.verifyPassport(jwt, { expectedRequestId: req.session.loginRequestId });
+ */
+export interface VerifyPassportOptions {
+  /** The login request you created for this session; `request_id` must equal it. */
+  expectedRequestId: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.verifyBindingPassport}.
+ *
+ * @example
+ * await site.verifyBindingPassport(jwt, { expectedBindingId: req.session.bindingId });
+ */
+export interface VerifyBindingPassportOptions {
+  /** The binding you created for this session; `binding_id` must equal it when given. */
+  expectedBindingId?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.connect}.
+ *
+ * @example
+ * await site.connect({ signal: AbortSignal.timeout(10_000) });
+ */
+export interface ConnectOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.events}.
+ *
+ * @example
+ * for await (const event of site.events({ signal })) { … }
+ */
+export interface EventsOptions {
+  /** Ends the iteration (as `done`) when it fires. */
+  signal?: AbortSignal;
+  /** Events buffered for a slow consumer before the oldest are dropped. @default 1_000 */
+  bufferSize?: number;
+}
+
+interface Waiter {
+  resolve: (passport: Passport) => void;
+  reject: (error: unknown) => void;
+}
+
+interface OpenWaiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A LIME site backend: creates login and binding requests, receives
+ * passports over one resumable event stream, and verifies passports fast and
+ * strictly. Create one per process and reuse it.
+ *
+ * @example
+ * import { LimeSite } from 'lime-sites-sdk';
+ *
+ * const site = new LimeSite(); // reads LIME_SITE_TOKEN
+ * const { loginRequestId } = await site.createLoginRequest();
+ * // … hand loginRequestId to the agent …
+ * const passport = await site.waitForLogin(loginRequestId);
+ * console.log(passport.agentId, passport.userId);
+ * await site.close();
+ */
+export class LimeSite implements AsyncDisposable {
+  /** The API base in use (with `/api/v1`). */
+  readonly apiBase: string;
+  private readonly options: ResolvedOptions;
+  private readonly http: HttpClient;
+  private readonly transport: DefaultTransport | undefined;
+  private readonly keys: JwksCache;
+  private readonly verifier: PassportVerifier;
+  private readonly replayStore: ReplayStore;
+  /** Stream deliveries use their own store: every instance must get every event. */
+  private readonly streamReplayStore = new MemoryReplayStore();
+  private readonly stream: EventStream;
+  private readonly outcomes: OutcomeBuffer;
+  private readonly seen: SeenSet;
+  private readonly handlers = new Set<LoginHandler>();
+  private readonly queues = new Set<EventQueue<SiteEvent>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly openWaiters = new Set<OpenWaiter>();
+  private stopError: LimeError | undefined;
+  private closed = false;
+
+  constructor(options: LimeSiteOptions = {}) {
+    const resolved = resolveOptions(options);
+    this.options = resolved;
+    this.apiBase = resolved.apiBase;
+    this.transport = resolved.fetch ? undefined : new DefaultTransport(resolved.timeout);
+    const fetch = resolved.fetch ?? this.transport!.fetch;
+    this.http = new HttpClient({
+      apiBase: resolved.apiBase,
+      headers: {
+        [HEADERS.siteToken]: resolved.siteToken,
+        'user-agent': `lime-sites-sdk/${VERSION}`,
+      },
+      timeoutMs: resolved.timeout,
+      maxRetries: resolved.maxRetries,
+      fetch,
+    });
+    this.keys = new JwksCache({
+      jwksUrl: resolved.jwks.url ?? this.http.url(PATHS.jwks),
+      fetch,
+      cacheTtlMs: resolved.jwks.cacheTtl,
+      minRefreshIntervalMs: resolved.jwks.minRefreshInterval,
+      maxStaleMs: resolved.jwks.maxStale,
+      timeoutMs: resolved.jwks.timeout,
+      maxDocumentBytes: resolved.jwks.maxDocumentBytes,
+    });
+    this.verifier = new PassportVerifier({
+      keys: this.keys,
+      issuer: resolved.issuer,
+      clockToleranceSeconds: resolved.clockTolerance,
+      maxTokenLength: resolved.maxTokenLength,
+      clock: Date.now,
+    });
+    this.replayStore = resolved.replayStore ?? new MemoryReplayStore();
+    this.outcomes = new OutcomeBuffer(resolved.outcomeBufferSize, resolved.outcomeBufferTtl, () =>
+      Date.now(),
+    );
+    // Each request has exactly one outcome, so its id is the duplicate key: unlike the
+    // event id, it stays right when a restarted server starts its sequence again.
+    this.seen = new SeenSet(Math.max(10_000, resolved.outcomeBufferSize));
+    this.stream = new EventStream({
+      url: this.http.url(PATHS.loginEvents),
+      headers: {
+        [HEADERS.siteToken]: resolved.siteToken,
+        'user-agent': `lime-sites-sdk/${VERSION}`,
+      },
+      fetch,
+      minDelayMs: resolved.reconnectMinDelay,
+      maxDelayMs: resolved.reconnectMaxDelay,
+      watchdogMs: resolved.watchdogTimeout,
+      connectTimeoutMs: resolved.timeout,
+      maxEventSize: MAX_EVENT_SIZE,
+      random: Math.random,
+      onMessage: (message) => this.handleMessage(message),
+      onOpen: () => this.handleOpen(),
+      onDisconnect: (error) => {
+        this.emit({ type: 'disconnected', error });
+        this.report(error);
+      },
+      onStop: (error) => this.handleStop(error),
+    });
+  }
+
+  /** True while the event stream is connected. */
+  get connected(): boolean {
+    return this.stream.isConnected;
+  }
+
+  /** The last event id received (sent as `Last-Event-ID` on reconnect). */
+  get lastEventId(): string | undefined {
+    return this.stream.lastEventId;
+  }
+
+  /**
+   * Create a headless login request (PROTOCOL.md §3.1). Hand the returned id
+   * to the agent; the outcome arrives on the stream. Never retried (it is
+   * not idempotent).
+   *
+   * @example
+   * const { loginRequestId, expiresAt } = await site.createLoginRequest();
+   */
+  async createLoginRequest(options: CreateLoginRequestOptions = {}): Promise<LoginRequest> {
+    this.assertOpen();
+    if (options.listen ?? true) {
+      this.startStream();
+      await this.awaitOpen(Math.min(OPEN_WAIT_MS, this.options.timeout), options.signal);
+    }
+    const { data } = await this.http.request<CreateLoginRequestData>(
+      'POST',
+      PATHS.createLoginRequest,
+      { body: {}, signal: options.signal, idempotent: false },
+    );
+    const loginRequestId = requireString(data, 'login_request_id', PATHS.createLoginRequest);
+    return {
+      loginRequestId,
+      status: typeof data.status === 'string' ? data.status : 'PENDING',
+      expiresAt: requireDate(data, 'expires_at', PATHS.createLoginRequest),
+    };
+  }
+
+  /**
+   * Create a binding request (PROTOCOL.md §5): send the user's browser to
+   * `connectUrl`; it comes back to `redirectUri?passport=<JWT>`, which you
+   * check with {@link LimeSite.verifyBindingPassport}.
+   *
+   * @example
+   * const { bindingId, connectUrl } = await site.createBindingRequest({
+   *   redirectUri: 'https://example.com/lime/bound',
+   * });
+   */
+  async createBindingRequest(options: CreateBindingRequestOptions): Promise<BindingRequest> {
+    this.assertOpen();
+    const redirectUri = options?.redirectUri;
+    if (typeof redirectUri !== 'string' || !/^https?:\/\/[^/]/i.test(redirectUri)) {
+      throw new TypeError(
+        `createBindingRequest: redirectUri must be an absolute https URL, got '${String(redirectUri).slice(0, 100)}'`,
+      );
+    }
+    const { data } = await this.http.request<CreateBindingRequestData>(
+      'POST',
+      PATHS.createBindingRequest,
+      { body: { redirect_uri: redirectUri }, signal: options.signal, idempotent: false },
+    );
+    return {
+      bindingId: requireString(data, 'binding_id', PATHS.createBindingRequest),
+      connectUrl: requireString(data, 'connect_url', PATHS.createBindingRequest),
+      status: typeof data.status === 'string' ? data.status : 'PENDING',
+      expiresAt: requireDate(data, 'expires_at', PATHS.createBindingRequest),
+    };
+  }
+
+  /**
+   * Start the event stream now (it also starts on the first `onLogin`,
+   * `waitForLogin`, `events` or `createLoginRequest`) and wait until it is
+   * open. Restarts a stream stopped by a refused credential. Rejects when the
+   * credential is refused (401/403) or `signal` fires.
+   *
+   * @example
+   * await site.connect(); // at startup: fail fast on a bad token
+   */
+  async connect(options: ConnectOptions = {}): Promise<void> {
+    this.assertOpen();
+    if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+    this.stopError = undefined;
+    this.startStream();
+    if (this.stream.isConnected) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.openWaiters.delete(waiter);
+        reject(new AbortError('connect() was aborted', { cause: options.signal?.reason }));
+      };
+      const waiter: OpenWaiter = {
+        resolve: () => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      this.openWaiters.add(waiter);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Call `handler` for every login outcome of this site: `(requestId,
+   * passport, event)` with a verified passport, or `passport === null` when
+   * the request expired. Handlers run independently: one that throws (→
+   * `onError`) or never settles does not delay the others. Returns the
+   * unsubscribe function.
+   *
+   * @example
+   * const off = site.onLogin(async (requestId, passport) => {
+   *   if (!passport) return markExpired(requestId);
+   *   await sessions.complete(requestId, passport.agentId);
+   * });
+   */
+  onLogin(handler: LoginHandler): () => void {
+    if (typeof handler !== 'function') throw new TypeError('onLogin: handler must be a function');
+    this.assertOpen();
+    // A fresh function per subscription, so the same handler can be added twice.
+    const entry: LoginHandler = (...args) => handler(...args);
+    this.handlers.add(entry);
+    this.startStream();
+    return () => {
+      this.handlers.delete(entry);
+    };
+  }
+
+  /**
+   * Wait for the outcome of one login request: resolves with the verified
+   * passport; rejects with {@link LoginExpiredError}, {@link InvalidPassportError},
+   * `TimeoutError`, `AbortError`, the stream's `AuthenticationError`, or
+   * {@link StreamClosedError}. Works whether the event arrived before or
+   * after the call (recent outcomes are kept).
+   *
+   * @example
+   * const { loginRequestId } = await site.createLoginRequest();
+   * const passport = await site.waitForLogin(loginRequestId, { timeout: 120_000 });
+   */
+  waitForLogin(requestId: string, options: WaitForLoginOptions = {}): Promise<Passport> {
+    if (typeof requestId !== 'string' || requestId.length === 0) {
+      return Promise.reject(new TypeError('waitForLogin: requestId must be a non-empty string'));
+    }
+    const timeout = options.timeout ?? this.options.waitTimeout;
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      return Promise.reject(
+        new TypeError(`waitForLogin: timeout must be a positive number of ms, got ${timeout}`),
+      );
+    }
+    if (this.closed) return Promise.reject(new StreamClosedError());
+    const known = this.outcomes.get(requestId);
+    if (known) return settle(known, requestId);
+    if (this.stopError) return Promise.reject(this.stopError);
+    const { signal } = options;
+    if (signal?.aborted) {
+      return Promise.reject(new AbortError('waitForLogin() was aborted', { cause: signal.reason }));
+    }
+    this.startStream();
+    return new Promise<Passport>((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const set = this.waiters.get(requestId);
+        set?.delete(waiter);
+        if (set?.size === 0) this.waiters.delete(requestId);
+      };
+      const waiter: Waiter = {
+        resolve: (passport) => {
+          cleanup();
+          resolve(passport);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      const onAbort = () =>
+        waiter.reject(new AbortError('waitForLogin() was aborted', { cause: signal?.reason }));
+      const timer = setTimeout(
+        () =>
+          waiter.reject(
+            new TimeoutError(
+              `no outcome for login request '${requestId}' within ${timeout} ms — was it handed to an agent? is the stream connected?`,
+            ),
+          ),
+        timeout,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let set = this.waiters.get(requestId);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(requestId, set);
+      }
+      set.add(waiter);
+    });
+  }
+
+  /**
+   * Every stream event as an async iterator: `login` (verified passport),
+   * `expired`, `rejected` (passport refused), `resync` (warning: events may
+   * have been lost), `error` (server frame), `connected`, `disconnected`.
+   * Ends when the site closes, the signal fires or you `break`; throws the
+   * stream's `AuthenticationError` when the credential is refused.
+   *
+   * @example
+   * for await (const event of site.events()) {
+   *   if (event.type === 'login') console.log(event.requestId, event.passport.agentId);
+   * }
+   */
+  events(options: EventsOptions = {}): AsyncIterableIterator<SiteEvent> {
+    const bufferSize = options.bufferSize ?? 1_000;
+    if (!Number.isInteger(bufferSize) || bufferSize < 1) {
+      throw new TypeError(`events: bufferSize must be a positive integer, got ${bufferSize}`);
+    }
+    const { signal } = options;
+    const onAbort = () => void queue.return();
+    const queue: EventQueue<SiteEvent> = new EventQueue<SiteEvent>(
+      bufferSize,
+      () =>
+        this.report(
+          new LimeError(
+            'EVENTS_DROPPED',
+            `an events() consumer fell ${bufferSize} events behind; the oldest was dropped — consume faster or raise bufferSize`,
+          ),
+        ),
+      () => {
+        this.queues.delete(queue);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    );
+    if (this.closed || signal?.aborted) {
+      queue.end();
+      return queue;
+    }
+    if (this.stopError) {
+      queue.end(this.stopError);
+      return queue;
+    }
+    this.queues.add(queue);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.startStream();
+    return queue;
+  }
+
+  /**
+   * Verify a site passport you received outside the stream (stream
+   * deliveries are already verified): RS256 with a published key, `aud`
+   * `lime-site-login`, lifetime ≤ 120 s, not expired (with the clock
+   * tolerance), `iss` when configured, `request_id` equal to
+   * `expectedRequestId`, and `jti` not used before (the replay store).
+   * Throws {@link InvalidPassportError} with a `reason`.
+   *
+   * @example
+   * const passport = await site.verifyPassport(jwt, {
+   *   expectedRequestId: req.session.loginRequestId,
+   * });
+   */
+  verifyPassport(jwt: string, options: VerifyPassportOptions): Promise<Passport> {
+    const expected = options?.expectedRequestId;
+    if (typeof expected !== 'string' || expected.length === 0) {
+      return Promise.reject(
+        new TypeError(
+          'verifyPassport: expectedRequestId must be the login request id you created for this session',
+        ),
+      );
+    }
+    return this.verifier.verifyPassport(jwt, expected, this.replayStore, options.signal);
+  }
+
+  /**
+   * Verify a binding passport (the `passport` query parameter on your
+   * `redirectUri`): RS256, `aud` `lime-binding`, lifetime ≤ 60 s, non-empty
+   * `binding_id` (equal to `expectedBindingId` when given), single-use `jti`.
+   *
+   * @example
+   * const binding = await site.verifyBindingPassport(String(req.query.passport), {
+   *   expectedBindingId: req.session.bindingId,
+   * });
+   */
+  async verifyBindingPassport(
+    jwt: string,
+    options: VerifyBindingPassportOptions = {},
+  ): Promise<BindingPassport> {
+    const binding = await this.verifier.verifyBindingPassport(
+      jwt,
+      options.expectedBindingId,
+      this.replayStore,
+      options.signal,
+    );
+    return binding;
+  }
+
+  /**
+   * Stop the stream, reject pending `waitForLogin()` calls with
+   * {@link StreamClosedError}, end `events()` iterators and release sockets.
+   * Idempotent.
+   *
+   * @example
+   * process.on('SIGTERM', () => site.close());
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.close();
+    const closedError = new StreamClosedError();
+    this.rejectAll(closedError);
+    for (const waiter of [...this.openWaiters]) waiter.reject(closedError);
+    this.openWaiters.clear();
+    for (const queue of [...this.queues]) queue.end();
+    this.queues.clear();
+    this.handlers.clear();
+    this.outcomes.clear();
+    await this.transport?.close();
+  }
+
+  /**
+   * `await using site = new LimeSite()` closes it at the end of the scope.
+   *
+   * @example
+   * await using site = new LimeSite();
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ——— internals ———
+
+  private assertOpen(): void {
+    if (this.closed) throw new StreamClosedError('this LimeSite was closed; create a new one');
+  }
+
+  private startStream(): void {
+    if (this.closed || this.stopError) return;
+    this.stream.start();
+    // Load the keys while the stream connects, so the first passport verifies at once.
+    this.keys.warmup().catch((error: unknown) => {
+      this.report(
+        error instanceof LimeError
+          ? error
+          : new LimeError('JWKS_UNAVAILABLE', 'the signing keys could not be loaded', {
+              cause: error,
+            }),
+      );
+    });
+  }
+
+  /** Resolves when the stream is open, it stops, `maxWaitMs` passes or `signal` fires. */
+  private awaitOpen(maxWaitMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.stream.isConnected || this.stopError || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.openWaiters.delete(waiter);
+        resolve();
+      };
+      const waiter: OpenWaiter = { resolve: done, reject: done };
+      const timer = setTimeout(done, maxWaitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      this.openWaiters.add(waiter);
+    });
+  }
+
+  private handleOpen(): void {
+    for (const waiter of [...this.openWaiters]) waiter.resolve();
+    this.openWaiters.clear();
+    this.emit({ type: 'connected' });
+  }
+
+  private handleStop(error: LimeError): void {
+    this.stopError = error;
+    this.report(error);
+    for (const waiter of [...this.openWaiters]) waiter.reject(error);
+    this.openWaiters.clear();
+    this.rejectAll(error);
+    for (const queue of [...this.queues]) queue.end(error);
+    this.queues.clear();
+  }
+
+  private rejectAll(error: unknown): void {
+    for (const set of [...this.waiters.values()]) {
+      for (const waiter of [...set]) waiter.reject(error);
+    }
+    this.waiters.clear();
+  }
+
+  private handleMessage(message: RawStreamMessage): void {
+    if (this.closed) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      this.report(
+        new InvalidResponseError(
+          `an event on the stream was not JSON (${message.data.length} characters); ignored`,
+        ),
+      );
+      return;
+    }
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) return;
+    const e = event as Record<string, unknown>;
+    switch (e.type) {
+      case 'approved':
+      case 'expired': {
+        const requestId = e.login_request_id;
+        if (typeof requestId !== 'string' || requestId.length === 0) {
+          this.report(
+            new InvalidResponseError(`a '${e.type}' event had no login_request_id; ignored`),
+          );
+          return;
+        }
+        if (!this.seen.add(requestId)) return; // already delivered (resumed stream repeat)
+        if (e.type === 'expired') this.deliverExpired(requestId, message.id);
+        else void this.deliverApproved(requestId, e, message.id);
+        return;
+      }
+      case 'resync': {
+        const text =
+          'the server could not resume the event stream from our last event id (older than its retention): login events may have been lost — re-check pending logins';
+        this.emit({ type: 'resync', message: text });
+        this.report(new LimeError('STREAM_RESYNC', text));
+        return;
+      }
+      case 'error': {
+        const code = typeof e.code === 'string' ? e.code : 'STREAM_ERROR';
+        const text =
+          typeof e.message === 'string' ? e.message : 'the server reported a stream error';
+        this.emit({ type: 'error', code, message: text });
+        this.report(new LimeError(code, `event stream error frame: ${text}`));
+        return;
+      }
+      default:
+        // keepalive and unknown types: nothing to do (bytes already fed the watchdog).
+        return;
+    }
+  }
+
+  private deliverExpired(requestId: string, eventId: string | undefined): void {
+    this.record(requestId, { kind: 'expired' });
+    const event: LoginExpiredEvent = { type: 'expired', requestId, eventId };
+    this.emit(event);
+    this.callHandlers(requestId, null, event);
+  }
+
+  private async deliverApproved(
+    requestId: string,
+    frame: Record<string, unknown>,
+    eventId: string | undefined,
+  ): Promise<void> {
+    const jwt = frame.agent_passport_jwt;
+    const redirectUrl = typeof frame.redirect_url === 'string' ? frame.redirect_url : undefined;
+    let passport: Passport;
+    try {
+      if (typeof jwt !== 'string') {
+        throw new InvalidPassportError(
+          'malformed',
+          `the 'approved' event for '${requestId}' carried no agent_passport_jwt string`,
+        );
+      }
+      passport = await this.verifier.verifyPassport(
+        jwt,
+        requestId,
+        this.streamReplayStore,
+        undefined,
+      );
+    } catch (caught) {
+      if (this.closed) return;
+      const error =
+        caught instanceof InvalidPassportError
+          ? caught
+          : new InvalidPassportError(
+              'jwks_unavailable',
+              `the passport for '${requestId}' could not be verified: ${caught instanceof Error ? caught.message : String(caught)}`,
+              { cause: caught },
+            );
+      this.record(requestId, { kind: 'rejected', error });
+      const rejected: LoginRejectedEvent = { type: 'rejected', requestId, error, eventId };
+      this.emit(rejected);
+      this.report(error);
+      return;
+    }
+    if (this.closed) return;
+    this.record(requestId, { kind: 'approved', passport });
+    const event: LoginEvent = { type: 'login', requestId, passport, redirectUrl, eventId };
+    this.emit(event);
+    this.callHandlers(requestId, passport, event);
+  }
+
+  /** Keep the outcome for late waiters and settle the current ones. */
+  private record(requestId: string, outcome: LoginOutcome): void {
+    this.outcomes.set(requestId, outcome);
+    const set = this.waiters.get(requestId);
+    if (!set) return;
+    for (const waiter of [...set]) {
+      if (outcome.kind === 'approved') waiter.resolve(outcome.passport);
+      else waiter.reject(outcomeError(outcome, requestId));
+    }
+  }
+
+  private emit(event: SiteEvent): void {
+    for (const queue of this.queues) queue.push(event);
+  }
+
+  /** Each handler runs on its own: a throw or a rejection goes to onError, a hang blocks no one. */
+  private callHandlers(
+    requestId: string,
+    passport: Passport | null,
+    event: LoginEvent | LoginExpiredEvent,
+  ): void {
+    for (const handler of [...this.handlers]) {
+      try {
+        const result = handler(requestId, passport, event);
+        if (result && typeof (result as Promise<void>).then === 'function') {
+          (result as Promise<void>).then(undefined, (error: unknown) =>
+            this.reportHandlerError(error, requestId),
+          );
+        }
+      } catch (error) {
+        this.reportHandlerError(error, requestId);
+      }
+    }
+  }
+
+  private reportHandlerError(error: unknown, requestId: string): void {
+    this.report(
+      new LimeError(
+        'HANDLER_FAILED',
+        `an onLogin handler failed for '${requestId}': ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      ),
+    );
+  }
+
+  private report(error: LimeError): void {
+    const onError = this.options.onError;
+    if (!onError) return;
+    try {
+      onError(error);
+    } catch {
+      // An onError hook that throws has nowhere left to report to.
+    }
+  }
+}
+
+function outcomeError(outcome: LoginOutcome, requestId: string): Error {
+  if (outcome.kind === 'expired') return new LoginExpiredError(requestId);
+  if (outcome.kind === 'rejected') return outcome.error;
+  return new LimeError('INTERNAL', 'unreachable');
+}
+
+function settle(outcome: LoginOutcome, requestId: string): Promise<Passport> {
+  if (outcome.kind === 'approved') return Promise.resolve(outcome.passport);
+  return Promise.reject(outcomeError(outcome, requestId));
+}
+
+function requireString(data: Record<string, unknown> | object, name: string, path: string): string {
+  const value = (data as Record<string, unknown>)[name];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidResponseError(
+      `POST ${path} answered without a '${name}' string — expected the PROTOCOL.md shape`,
+    );
+  }
+  return value;
+}
+
+function requireDate(data: Record<string, unknown> | object, name: string, path: string): Date {
+  const value = requireString(data, name, path);
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new InvalidResponseError(
+      `POST ${path} answered '${name}' = '${value.slice(0, 40)}', expected an RFC 3339 time`,
+    );
+  }
+  return date;
+}

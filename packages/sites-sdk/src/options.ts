@@ -1,0 +1,94 @@
+import type { FetchLike } from '@lime/wire';
+import type { ReplayStore } from './replay-store.js';
+import type { ErrorHandler } from './site-events.js';
+
+/**
+ * JWKS cache settings of {@link LimeSiteOptions.jwks}.
+ *
+ * @example
+ * new LimeSite({ jwks: { cacheTtl: 300_000, minRefreshInterval: 30_000 } });
+ */
+export interface LimeSiteJwksOptions {
+  /** JWK Set URL. @default `${apiBase}/core/.well-known/jwks.json` */
+  url?: string;
+  /** How long a fetched key set is fresh, milliseconds. @default 600_000 */
+  cacheTtl?: number;
+  /**
+   * Least time between two JWKS fetches (an unknown `kid` triggers one),
+   * milliseconds — also while the endpoint fails. @default 60_000
+   */
+  minRefreshInterval?: number;
+  /** How long keys stay usable past freshness while the endpoint is down, milliseconds. @default 3_600_000 */
+  maxStale?: number;
+  /** Timeout of one JWKS fetch, milliseconds. @default 5_000 */
+  timeout?: number;
+  /** Largest JWK Set document accepted, bytes. @default 131_072 */
+  maxDocumentBytes?: number;
+}
+
+/**
+ * Options of `new LimeSite()`. Every field is optional; environment variables
+ * fill in the credential and the API base.
+ *
+ * @example
+ * const site = new LimeSite({
+ *   siteToken: process.env.LIME_SITE_TOKEN,
+ *   onError: (e) => logger.warn(e.message),
+ * });
+ */
+export interface LimeSiteOptions {
+  /**
+   * The site credential (`st_…`). Never an agent token (`at_…`): the lanes never mix.
+   * @default process.env.LIME_SITE_TOKEN
+   */
+  siteToken?: string;
+  /**
+   * API base, with `/api/v1` (an origin is accepted too).
+   * @default process.env.LIME_API_BASE ?? 'https://lime.pics/api/v1'
+   */
+  apiBase?: string;
+  /** Per-attempt timeout of API calls and of opening the stream, milliseconds. @default 30_000 */
+  timeout?: number;
+  /** Retries of idempotent API calls (never of creating a request). @default 2 */
+  maxRetries?: number;
+  /** Smallest stream reconnect delay, milliseconds (the server's `retry:` raises it). @default 500 */
+  reconnectMinDelay?: number;
+  /** Largest stream reconnect delay, milliseconds (backoff cap). @default 30_000 */
+  reconnectMaxDelay?: number;
+  /**
+   * Reconnect when no byte (keepalives included) arrived on the stream for
+   * this long, milliseconds. The Core sends a keepalive every 15 s.
+   * @default 35_000
+   */
+  watchdogTimeout?: number;
+  /** JWKS cache settings. */
+  jwks?: LimeSiteJwksOptions;
+  /**
+   * Clock skew allowed on `exp`/`iat`, seconds, 0–300.
+   * @default process.env.LIME_JWT_VERIFY_LEEWAY_SECONDS ?? 30
+   */
+  clockTolerance?: number;
+  /** Expected `iss` of passports; unchecked when absent. @default undefined */
+  issuer?: string;
+  /**
+   * Where `verifyPassport()`/`verifyBindingPassport()` record used `jti`s.
+   * Share one across instances (Redis…) when several processes verify tokens.
+   * @default new MemoryReplayStore()
+   */
+  replayStore?: ReplayStore;
+  /**
+   * `fetch` used for every request (API, stream, JWKS).
+   * @default globalThis.fetch with an undici Agent (keep-alive) on Node
+   */
+  fetch?: FetchLike;
+  /** Receives every error the SDK cannot throw at a caller. @default ignore */
+  onError?: ErrorHandler;
+  /** Login outcomes kept for late `waitForLogin()` calls (count). @default 1_000 */
+  outcomeBufferSize?: number;
+  /** How long a login outcome is kept for late `waitForLogin()` calls, milliseconds. @default 600_000 */
+  outcomeBufferTtl?: number;
+  /** Default `waitForLogin()` timeout, milliseconds. @default 330_000 */
+  waitTimeout?: number;
+  /** Longest passport accepted, characters; refused before parsing. @default 8_192 */
+  maxTokenLength?: number;
+}

@@ -1,0 +1,96 @@
+/**
+ * Where accepted passport ids (`jti`) are remembered so that each passport is
+ * accepted once. The default {@link MemoryReplayStore} protects one process;
+ * several instances behind a load balancer need a shared store (Redis,
+ * a database table with a unique key) or one passport could open a session on
+ * each instance.
+ *
+ * @example
+ * // Redis (ioredis / node-redis): SET NX with an absolute expiry is atomic.
+ * const redisReplayStore: ReplayStore = {
+ *   async consume(jti, expiresAt) {
+ *     const ok = await redis.set(`lime:jti:${jti}`, '1', 'PXAT', expiresAt.getTime(), 'NX');
+ *     return ok === 'OK';
+ *   },
+ * };
+ * const site = new LimeSite({ replayStore: redisReplayStore });
+ */
+export interface ReplayStore {
+  /**
+   * Atomically record `jti` as used until `expiresAt` (after which the token
+   * is refused as expired anyway). Return `true` when `jti` was not seen
+   * before (accept), `false` when it was (refuse as replayed). Throwing makes
+   * the verification fail closed.
+   */
+  consume(jti: string, expiresAt: Date): boolean | Promise<boolean>;
+}
+
+/** Options of {@link MemoryReplayStore}. */
+export interface MemoryReplayStoreOptions {
+  /**
+   * Most ids held at once. When full, the oldest entry is dropped even if it
+   * has not expired (bounded memory wins over a theoretical replay of a
+   * token older than 100 000 newer ones; all of them live ≤ 120 s).
+   * @default 100_000
+   */
+  maxEntries?: number;
+  /** Clock, milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * In-process {@link ReplayStore}: an insertion-ordered map bounded in size,
+ * whose entries leave when their token expires.
+ *
+ * @example
+ * const store = new MemoryReplayStore({ maxEntries: 10_000 });
+ * store.consume('jti-1', new Date(Date.now() + 60_000)); // true
+ * store.consume('jti-1', new Date(Date.now() + 60_000)); // false: replay
+ */
+export class MemoryReplayStore implements ReplayStore {
+  private readonly entries = new Map<string, number>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryReplayStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? 100_000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError(`maxEntries must be a positive integer, got ${String(maxEntries)}`);
+    }
+    this.maxEntries = maxEntries;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Ids currently held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  consume(jti: string, expiresAt: Date): boolean {
+    const now = this.now();
+    this.sweep(now);
+    const held = this.entries.get(jti);
+    if (held !== undefined && held > now) return false;
+    if (held !== undefined) this.entries.delete(jti);
+    while (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+    this.entries.set(jti, expiresAt.getTime());
+    return true;
+  }
+
+  /**
+   * Drop expired entries from the old end. Lifetimes are short and similar,
+   * so insertion order is close to expiry order; a few stragglers are caught
+   * by the size bound or by the lookup above.
+   */
+  private sweep(now: number): void {
+    let budget = 64;
+    for (const [jti, expiresAt] of this.entries) {
+      if (expiresAt > now || budget-- === 0) break;
+      this.entries.delete(jti);
+    }
+  }
+}
