@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { failureEnvelope, toApiBase } from '@lime/wire';
-import { AbortError, errorClassFor, type LimeError } from '@lime/wire/errors';
+import { AbortError, errorClassFor, failureEnvelope, type LimeError, toApiBase } from '@lime/wire';
 import { CoreService } from './internal/core-service.js';
 import { hashToken, newToken, TOKEN_PREFIX } from './internal/credentials.js';
 import { EventHub } from './internal/event-hub.js';

@@ -1,17 +1,30 @@
+import { createHash } from 'node:crypto';
+import { isValidNonce, meetsDifficulty, PATHS, powPreimage } from '@lime/wire';
+import type { Core } from 'lime-core';
 import { Agent, request } from 'undici';
+
+// biome-ignore lint/suspicious/noExplicitAny: test responses are inspected loosely
+type Json = any;
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: Json;
+}
 
 /** One keep-alive dispatcher per test file; close it in afterAll. */
 export function httpClient() {
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   return {
     dispatcher,
     async call(
       method: string,
       url: string,
-      opts: { headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
-    ) {
+      opts: { headers?: Record<string, string>; body?: unknown; rawBody?: string | Buffer } = {},
+    ): Promise<HttpResult> {
       const headers: Record<string, string> = { ...opts.headers };
-      let body: string | undefined;
+      let body: string | Buffer | undefined;
       if (opts.rawBody !== undefined) body = opts.rawBody;
       else if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
@@ -25,15 +38,58 @@ export function httpClient() {
       } catch {
         json = undefined;
       }
-      return { status: res.statusCode, headers: res.headers, text, json: json as any };
+      return { status: res.statusCode, headers: res.headers, text, json: json as Json };
     },
     close: () => dispatcher.close(),
   };
 }
 
+export type HttpClient = ReturnType<typeof httpClient>;
+
+/** Solve the §3.3 puzzle by brute force (tests use small difficulties). */
+export function solvePow(challenge: string, difficulty: number): string {
+  for (let n = 0; ; n++) {
+    const nonce = String(n);
+    const digest = createHash('sha256').update(powPreimage(challenge, nonce)).digest();
+    if (meetsDifficulty(digest, difficulty) && isValidNonce(nonce)) return nonce;
+  }
+}
+
+/** A site and an agent, freshly provisioned. */
+export async function provision(core: Core) {
+  const site = await core.admin.createSite({ name: 'test site' });
+  const agent = await core.admin.createAgent({
+    displayName: 'test bot',
+    userKycLevel: 2,
+    agentReputation: 0.75,
+  });
+  return { site, agent };
+}
+
+/** Create a login request as the site; returns its id. */
+export async function createRequest(http: HttpClient, core: Core, siteToken: string) {
+  const r = await http.call('POST', core.apiBase + PATHS.createLoginRequest, {
+    headers: { 'x-site-token': siteToken },
+    body: {},
+  });
+  if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
+  return r.json.data.login_request_id as string;
+}
+
+/** Read the challenge and approve with a valid nonce. */
+export async function approve(http: HttpClient, core: Core, id: string, agentToken: string) {
+  const ch = await http.call('GET', core.apiBase + PATHS.loginChallenge(id));
+  const nonce =
+    ch.status === 200 ? solvePow(ch.json.data.pow_challenge, ch.json.data.pow_difficulty) : '0';
+  return http.call('POST', core.apiBase + PATHS.approveLoginRequest(id), {
+    headers: { 'x-agent-token': agentToken },
+    body: { pow_nonce: nonce },
+  });
+}
+
 export interface SseMessage {
   id: string | undefined;
-  data: any;
+  data: Json;
 }
 
 /**
@@ -60,7 +116,11 @@ export async function openStream(
   });
   const messages: SseMessage[] = [];
   let retry: number | undefined;
+  let raw = '';
   const waiters: Array<() => void> = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
   const parser = createParser({
     onEvent(e) {
       let data: unknown;
@@ -70,7 +130,7 @@ export async function openStream(
         data = e.data;
       }
       messages.push({ id: e.id, data });
-      for (const w of waiters.splice(0)) w();
+      wake();
     },
     onRetry(r) {
       retry = r;
@@ -78,38 +138,46 @@ export async function openStream(
   });
   let ended = false;
   let bytes = 0;
+  const decoder = new TextDecoder();
+  const feed = (buf: Uint8Array) => {
+    const s = decoder.decode(buf, { stream: true });
+    raw += s;
+    parser.feed(s);
+  };
   const done = (async () => {
-    const decoder = new TextDecoder();
     try {
       for await (const chunk of res.body) {
         let buf = chunk as Buffer;
         if (opts.cutAfterBytes !== undefined && bytes + buf.length >= opts.cutAfterBytes) {
           buf = buf.subarray(0, Math.max(0, opts.cutAfterBytes - bytes));
           bytes += buf.length;
-          parser.feed(decoder.decode(buf, { stream: true }));
+          feed(buf);
           ac.abort();
           break;
         }
         bytes += buf.length;
-        parser.feed(decoder.decode(buf, { stream: true }));
+        feed(buf);
       }
     } catch {
       // aborted or reset
     }
     ended = true;
-    for (const w of waiters.splice(0)) w();
+    wake();
   })();
   return {
     status: res.statusCode,
     headers: res.headers,
     messages,
+    get raw() {
+      return raw;
+    },
     get retry() {
       return retry;
     },
     get ended() {
       return ended;
     },
-    /** Resolve once `pred` holds for the collected messages (or the stream ended). */
+    /** Resolve once `pred` holds for the collected messages. */
     async until(pred: (m: SseMessage[]) => boolean, timeoutMs = 5_000): Promise<SseMessage[]> {
       const deadline = Date.now() + timeoutMs;
       while (!pred(messages)) {
@@ -126,10 +194,16 @@ export async function openStream(
       }
       return messages;
     },
+    /** Resolves when the server ends the stream (or it is cut). */
     done,
     close() {
       ac.abort();
       return done;
     },
   };
+}
+
+/** Events other than keepalives. */
+export function significant(messages: SseMessage[]): SseMessage[] {
+  return messages.filter((m) => m.data?.type !== 'keepalive');
 }
