@@ -337,7 +337,7 @@ describe('MCP token endpoint: strict response validation', () => {
     ]);
   });
 
-  const bad: Array<[string, unknown, Record<string, string>]> = [
+  const bad: Array<[string, object, Record<string, string>]> = [
     ['an extra key', { ...good, scope: 'mcp' }, noStore],
     ['a missing key', { access_token: JWT, token_type: 'Bearer' }, noStore],
     ['token_type bearer (lowercase)', { ...good, token_type: 'bearer' }, noStore],
@@ -354,7 +354,9 @@ describe('MCP token endpoint: strict response validation', () => {
   for (const [what, body, headers] of bad) {
     it(`rejects ${what} with InvalidResponseError, never echoing the token`, async () => {
       await using a = agent();
-      route('post', '/modules/oauth/token', () => HttpResponse.json(body, { headers }));
+      route('post', '/modules/oauth/token', () =>
+        HttpResponse.json(body as Record<string, unknown>, { headers }),
+      );
       const error = await a.getMcpAccessToken('tools.example.com').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidResponseError);
       expect((error as Error).message).not.toContain(JWT.split('.')[1]);
