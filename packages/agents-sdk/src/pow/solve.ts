@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { AbortError, isValidNonce, LimeError, MAX_NONCE, meetsDifficulty } from '@lime/wire';
+import { PowTimeoutError } from './errors.js';
+import type { KernelKind } from './internal/kernel.js';
+import { mainThreadKernel } from './internal/main-kernel.js';
+import { defaultPowWorkers, powPool } from './internal/pool.js';
+
+/** Options of {@link solvePow}. */
+export interface SolveOptions {
+  /** Cancels the solve; it rejects with an `AbortError` and the workers stop. */
+  signal?: AbortSignal;
+  /**
+   * Give up after this long; rejects with a `PowTimeoutError`.
+   * @default undefined (no limit), milliseconds
+   */
+  timeoutMs?: number;
+  /**
+   * Worker threads sharing the nonce space of this solve.
+   * @default os.availableParallelism()
+   */
+  workers?: number;
+}
+
+/** A nonce that meets the difficulty, and what it cost. */
+export interface PowSolution {
+  /** Decimal nonce to send as `pow_nonce` (PROTOCOL.md §3.3). */
+  nonce: string;
+  /** Hashes computed (all workers, whole chunks). */
+  hashes: number;
+  /** Wall time of the solve, milliseconds. */
+  elapsedMs: number;
+  /** True when solved on the calling thread (tiny difficulties), not in the pool. */
+  inline: boolean;
+}
+
+/**
+ * Expected work (2^difficulty hashes) up to which a solve runs inline on the
+ * calling thread instead of in the pool.
+ *
+ * Measured with `scripts/measure-inline-threshold.ts` (200 runs each, random
+ * 64-hex challenges, warm pool of 2 workers, Node 20.20 on the 2-core dev
+ * machine shared with other jobs, so noisy):
+ *
+ *   warm pool round trip (difficulty 1):  median 0.162 ms, p95 0.318 ms
+ *   inline, difficulty 10 (2^10 hashes):  median 0.074 ms, p95 0.331 ms
+ *   inline, difficulty 11 (2^11 hashes):  median 0.136 ms, p95 0.648 ms
+ *   inline, difficulty 12 (2^12 hashes):  median 0.298 ms, p95 1.227 ms
+ *
+ * Difficulty 11 is the largest whose expected inline work (midstate included)
+ * stays under one round trip; from 12 on the inline work costs more than the
+ * round trip and would block the caller's event loop for longer, so it goes to
+ * the pool. A cold pool (≈ 30 ms to start a worker) is not counted: it is paid
+ * once per process.
+ */
+export const INLINE_MAX_EXPECTED_HASHES = 2 ** 11;
+
+/**
+ * An inline solve tries at most this many times its expected work before
+ * handing the rest of the nonce space to the pool: with the threshold above it
+ * bounds the time the caller's thread is blocked (P(miss) = e^-32).
+ */
+const INLINE_WORK_FACTOR = 32;
+
+/** Nonces per chunk: ≈ 1.5 ms of SIMD work, the poll interval of the stop flag. */
+const SIMD_CHUNK = 16_000;
+/** Same poll interval for the slower JS kernel. */
+const JS_CHUNK = 4_000;
+
+interface InternalSolveOptions extends SolveOptions {
+  /** Force a kernel (tests, bench). */
+  kind?: KernelKind;
+  /** Never solve inline (tests, bench). */
+  noInline?: boolean;
+}
+
+/**
+ * Solve a LIME proof-of-work challenge (PROTOCOL.md §3.3): find a decimal
+ * nonce N such that SHA-256(UTF-8(challenge + N)) has at least `difficulty`
+ * leading zero bits. Runs in a shared pool of worker threads (started on first
+ * use, one per core, never keeping the process alive); difficulties of at
+ * most 11 bits are solved on the calling thread, where that is faster than a
+ * round trip to the pool. Difficulty 0 returns `"0"` without hashing.
+ *
+ * Throws a `TypeError` for a difficulty outside 0..256 (or not an integer)
+ * and for invalid options, before any work; rejects with `PowTimeoutError`
+ * after `timeoutMs`, and with `AbortError` when `signal` aborts.
+ *
+ * @example
+ * const { nonce } = await solvePow(request.pow_challenge, request.pow_difficulty, {
+ *   timeoutMs: 30_000,
+ * });
+ */
+export function solvePow(
+  challenge: string,
+  difficulty: number,
+  options: SolveOptions = {},
+): Promise<PowSolution> {
+  return solveWith(challenge, difficulty, options);
+}
+
+/** {@link solvePow} with the internal knobs used by tests and the benchmark. */
+export async function solveWith(
+  challenge: string,
+  difficulty: number,
+  options: InternalSolveOptions,
+): Promise<PowSolution> {
+  if (typeof challenge !== 'string') {
+    throw new TypeError(`challenge must be a string, got ${typeof challenge}`);
+  }
+  if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > 256) {
+    throw new TypeError(`difficulty must be an integer from 0 to 256, got ${String(difficulty)}`);
+  }
+  const { signal, timeoutMs } = options;
+  const workers = options.workers ?? defaultPowWorkers();
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new TypeError(`options.workers must be an integer from 1 to 256, got ${String(workers)}`);
+  }
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new TypeError(
+      `options.timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+    );
+  }
+  if (signal?.aborted) throw abortError(signal);
+
+  const started = performance.now();
+  if (difficulty === 0) {
+    return { nonce: '0', hashes: 0, elapsedMs: performance.now() - started, inline: true };
+  }
+  const bytes = new TextEncoder().encode(challenge);
+  let start = 0;
+  let inlineHashes = 0;
+  if (!options.noInline && 2 ** difficulty <= INLINE_MAX_EXPECTED_HASHES) {
+    const kernel = mainThreadKernel();
+    const limit = INLINE_WORK_FACTOR * 2 ** difficulty;
+    const result = kernel.scan(kernel.prepare(bytes), difficulty, 0, limit, options.kind);
+    if (result.nonce >= 0) {
+      return solution(challenge, difficulty, result.nonce, result.hashes, started, true);
+    }
+    start = limit;
+    inlineHashes = result.hashes;
+  }
+
+  const kind = options.kind ?? (mainThreadKernel().simd ? 'wasm' : 'js');
+  const pooled = powPool().solve({
+    challenge: bytes,
+    difficulty,
+    start,
+    maxNonce: MAX_NONCE,
+    workers,
+    chunk: kind === 'wasm' ? SIMD_CHUNK : JS_CHUNK,
+    kind: options.kind,
+  });
+  const onAbort = () => pooled.cancel(abortError(signal!));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          const hashes = inlineHashes + pooled.hashes();
+          pooled.cancel(
+            new PowTimeoutError(
+              `no nonce meeting difficulty ${difficulty} was found within ${timeoutMs} ms ` +
+                `(${hashes} hashes tried); raise the PoW timeout, or check that the ` +
+                'difficulty is what the server intends',
+              { detail: { difficulty, timeoutMs, hashes } },
+            ),
+          );
+        }, timeoutMs);
+  try {
+    const found = await pooled.done;
+    return solution(
+      challenge,
+      difficulty,
+      found.nonce,
+      inlineHashes + found.hashes,
+      started,
+      false,
+    );
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('the proof-of-work solve was aborted', { cause: signal.reason });
+}
+
+/**
+ * Check the kernel's answer with node:crypto and the shared predicate before
+ * it leaves the SDK: one hash, and the Core checks exactly this.
+ */
+function solution(
+  challenge: string,
+  difficulty: number,
+  value: number,
+  hashes: number,
+  started: number,
+  inline: boolean,
+): PowSolution {
+  const nonce = String(value);
+  const digest = createHash('sha256')
+    .update(challenge + nonce, 'utf8')
+    .digest();
+  if (!isValidNonce(nonce) || !meetsDifficulty(digest, difficulty)) {
+    throw new LimeError(
+      'POW_INTERNAL_ERROR',
+      `the proof-of-work kernel returned nonce ${nonce}, which does not meet difficulty ` +
+        `${difficulty}; this is a bug in lime-agents-sdk, please report it`,
+    );
+  }
+  return { nonce, hashes, elapsedMs: performance.now() - started, inline };
+}
