@@ -198,6 +198,8 @@ export class LimeSite implements AsyncDisposable {
   private readonly openWaiters = new Set<OpenWaiter>();
   private stopError: LimeError | undefined;
   private closed = false;
+  /** Deliveries settle in stream order, although passports verify concurrently. */
+  private delivery: Promise<void> = Promise.resolve();
 
   constructor(options: LimeSiteOptions = {}) {
     const resolved = resolveOptions(options);
@@ -673,29 +675,51 @@ export class LimeSite implements AsyncDisposable {
           return;
         }
         if (!this.seen.add(requestId)) return; // already delivered (resumed stream repeat)
-        if (e.type === 'expired') this.deliverExpired(requestId, message.id);
-        else void this.deliverApproved(requestId, e, message.id);
+        const ready =
+          e.type === 'expired'
+            ? Promise.resolve(() => this.deliverExpired(requestId, message.id))
+            : this.verifyApproved(requestId, e, message.id);
+        this.enqueue(async () => (await ready)());
         return;
       }
       case 'resync': {
-        const text =
-          'the server could not resume the event stream from our last event id (older than its retention): login events may have been lost — re-check pending logins';
-        this.emit({ type: 'resync', message: text });
-        this.report(new LimeError('STREAM_RESYNC', text));
+        this.enqueue(() => this.deliverResync());
         return;
       }
       case 'error': {
         const code = typeof e.code === 'string' ? e.code : 'STREAM_ERROR';
         const text =
           typeof e.message === 'string' ? e.message : 'the server reported a stream error';
-        this.emit({ type: 'error', code, message: text });
-        this.report(new LimeError(code, `event stream error frame: ${text}`));
+        this.enqueue(() => {
+          this.emit({ type: 'error', code, message: text });
+          this.report(new LimeError(code, `event stream error frame: ${text}`));
+        });
         return;
       }
       default:
         // keepalive and unknown types: nothing to do (bytes already fed the watchdog).
         return;
     }
+  }
+
+  private deliverResync(): void {
+    const text =
+      'the server could not resume the event stream from our last event id (older than its retention): login events may have been lost — re-check pending logins';
+    this.emit({ type: 'resync', message: text });
+    this.report(new LimeError('STREAM_RESYNC', text));
+  }
+
+  /** Append a step to the in-order delivery chain; a failing step never breaks the chain. */
+  private enqueue(step: () => void | Promise<void>): void {
+    this.delivery = this.delivery
+      .then(step)
+      .catch((error: unknown) =>
+        this.report(
+          error instanceof LimeError
+            ? error
+            : new LimeError('INTERNAL', 'delivering a stream event failed', { cause: error }),
+        ),
+      );
   }
 
   private deliverExpired(requestId: string, eventId: string | undefined): void {
@@ -705,11 +729,12 @@ export class LimeSite implements AsyncDisposable {
     this.callHandlers(requestId, null, event);
   }
 
-  private async deliverApproved(
+  /** Verify now (concurrently); the returned function delivers, in stream order. */
+  private async verifyApproved(
     requestId: string,
     frame: Record<string, unknown>,
     eventId: string | undefined,
-  ): Promise<void> {
+  ): Promise<() => void> {
     const jwt = frame.agent_passport_jwt;
     const redirectUrl = typeof frame.redirect_url === 'string' ? frame.redirect_url : undefined;
     let passport: Passport;
@@ -727,7 +752,6 @@ export class LimeSite implements AsyncDisposable {
         undefined,
       );
     } catch (caught) {
-      if (this.closed) return;
       const error =
         caught instanceof InvalidPassportError
           ? caught
@@ -736,17 +760,21 @@ export class LimeSite implements AsyncDisposable {
               `the passport for '${requestId}' could not be verified: ${caught instanceof Error ? caught.message : String(caught)}`,
               { cause: caught },
             );
-      this.record(requestId, { kind: 'rejected', error });
-      const rejected: LoginRejectedEvent = { type: 'rejected', requestId, error, eventId };
-      this.emit(rejected);
-      this.report(error);
-      return;
+      return () => {
+        if (this.closed) return;
+        this.record(requestId, { kind: 'rejected', error });
+        const rejected: LoginRejectedEvent = { type: 'rejected', requestId, error, eventId };
+        this.emit(rejected);
+        this.report(error);
+      };
     }
-    if (this.closed) return;
-    this.record(requestId, { kind: 'approved', passport });
-    const event: LoginEvent = { type: 'login', requestId, passport, redirectUrl, eventId };
-    this.emit(event);
-    this.callHandlers(requestId, passport, event);
+    return () => {
+      if (this.closed) return;
+      this.record(requestId, { kind: 'approved', passport });
+      const event: LoginEvent = { type: 'login', requestId, passport, redirectUrl, eventId };
+      this.emit(event);
+      this.callHandlers(requestId, passport, event);
+    };
   }
 
   /** Keep the outcome for late waiters and settle the current ones. */

@@ -1,0 +1,476 @@
+// Stream behaviour against a scripted server behind an injected fetch, with
+// fake timers for backoff, retry: and the watchdog (no real sleeps).
+import {
+  AuthenticationError,
+  InvalidPassportError,
+  InvalidResponseError,
+  type LimeError,
+  LimeSite,
+  type LimeSiteOptions,
+  LoginExpiredError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServerError,
+  type SiteEvent,
+  StreamClosedError,
+  TimeoutError,
+} from 'lime-sites-sdk';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  API_BASE,
+  fakeCore,
+  frame,
+  hangUntilAborted,
+  json,
+  type SseHandle,
+  type StreamRequest,
+  sseResponse,
+} from './helpers/fake-fetch.js';
+import { jwks, mintPassport, rsaKey } from './helpers/tokens.js';
+
+const key = rsaKey('k1');
+let sites: LimeSite[] = [];
+
+function makeSite(
+  stream: (request: StreamRequest) => Response | Promise<Response>,
+  options: LimeSiteOptions = {},
+) {
+  const errors: LimeError[] = [];
+  const core = fakeCore({ jwks: () => json(jwks(key)), stream });
+  const site = new LimeSite({
+    siteToken: 'st_test',
+    apiBase: API_BASE,
+    fetch: core.fetch,
+    onError: (e) => errors.push(e),
+    ...options,
+  });
+  sites.push(site);
+  return { site, core, errors };
+}
+
+/** A server whose connections the test drives: each new connection is pushed to `handles`. */
+function scripted() {
+  const handles: SseHandle[] = [];
+  const stream = (request: StreamRequest) => {
+    const handle = sseResponse({}, request.signal);
+    handles.push(handle);
+    return handle.response;
+  };
+  return { handles, stream };
+}
+
+const approved = (requestId: string, id?: number, claims: Record<string, unknown> = {}) =>
+  frame(
+    {
+      type: 'approved',
+      login_request_id: requestId,
+      agent_passport_jwt: mintPassport({ request_id: requestId, ...claims }, key),
+    },
+    id,
+  );
+const expired = (requestId: string, id?: number) =>
+  frame({ type: 'expired', login_request_id: requestId }, id);
+
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
+});
+afterEach(async () => {
+  await Promise.all(sites.map((s) => s.close()));
+  sites = [];
+  vi.useRealTimers();
+});
+
+describe('watchdog', () => {
+  it('reconnects a silent stream after the watchdog period, resuming from the last id', async () => {
+    const { handles, stream } = scripted();
+    const { site, core, errors } = makeSite(stream, { watchdogTimeout: 30_000 });
+    site.onLogin(() => {});
+    await tick();
+    handles[0]!.push(expired('lr_1', 7));
+    await tick(29_000);
+    expect(core.calls.stream).toHaveLength(1);
+    await tick(1_100); // silence reached 30 s since the last byte
+    await tick(2_000); // reconnect backoff
+    expect(core.calls.stream).toHaveLength(2);
+    expect(core.calls.stream[1]!.lastEventId).toBe('7');
+    expect(handles[0]!.closed).toBe(true);
+    expect(errors.some((e) => e instanceof TimeoutError && /no byte/.test(e.message))).toBe(true);
+  });
+
+  it('keeps a slow stream whose keepalives arrive within the period', async () => {
+    const { handles, stream } = scripted();
+    const { site, core } = makeSite(stream, { watchdogTimeout: 30_000 });
+    site.onLogin(() => {});
+    await tick();
+    for (let i = 0; i < 10; i++) {
+      await tick(20_000);
+      handles[0]!.push(': \n'); // a comment is a byte too
+      handles[0]!.push(frame({ type: 'keepalive' }));
+    }
+    expect(core.calls.stream).toHaveLength(1);
+    expect(site.connected).toBe(true);
+  });
+
+  it('a server that sends headers but never a byte is reconnected too', async () => {
+    const { stream } = scripted();
+    const { site, core } = makeSite(stream, { watchdogTimeout: 5_000, reconnectMaxDelay: 1_000 });
+    site.onLogin(() => {});
+    await tick(5_000 + 1_000 + 5_000 + 1_500);
+    expect(core.calls.stream.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('reconnect policy', () => {
+  it('backs off exponentially on 5xx, capped, and recovers', async () => {
+    let fail = true;
+    const { handles, stream } = scripted();
+    const { site, core, errors } = makeSite(
+      (r) =>
+        fail
+          ? json({ ok: false, error: { code: 'INTERNAL_ERROR', message: 'boom' } }, 503)
+          : stream(r),
+      { reconnectMinDelay: 1_000, reconnectMaxDelay: 8_000 },
+    );
+    site.onLogin(() => {});
+    await tick();
+    const times: number[] = [];
+    let seen = core.calls.stream.length;
+    const start = Date.now();
+    while (times.length < 6) {
+      await tick(100);
+      if (core.calls.stream.length > seen) {
+        seen = core.calls.stream.length;
+        times.push(Date.now() - start);
+      }
+    }
+    const gaps = times.map((t, i) => t - (i === 0 ? 0 : times[i - 1]!));
+    // 1 s, 2 s, 4 s, 8 s, 8 s … plus ≤ 25 % jitter (100 ms sampling).
+    expect(gaps[0]).toBeGreaterThanOrEqual(1_000);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2_000);
+    expect(gaps[2]).toBeGreaterThanOrEqual(4_000);
+    expect(gaps[3]).toBeGreaterThanOrEqual(8_000);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(8_100);
+    expect(errors.every((e) => e instanceof ServerError && e.status === 503)).toBe(true);
+    fail = false;
+    await tick(8_100);
+    expect(site.connected).toBe(true);
+    expect(handles).toHaveLength(1);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    let calls = 0;
+    const { stream } = scripted();
+    const { site, core, errors } = makeSite(
+      (r) =>
+        calls++ === 0
+          ? json({ ok: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'slow down' } }, 429, {
+              'retry-after': '7',
+            })
+          : stream(r),
+      { reconnectMinDelay: 100 },
+    );
+    site.onLogin(() => {});
+    await tick(6_900);
+    expect(core.calls.stream).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(RateLimitError);
+    expect((errors[0] as RateLimitError).retryAfter).toBe(7);
+    await tick(200);
+    expect(core.calls.stream).toHaveLength(2);
+  });
+
+  it("honours the server's retry: after a clean end, and sends Last-Event-ID", async () => {
+    const { handles, stream } = scripted();
+    const { site, core } = makeSite(stream, { reconnectMinDelay: 10 });
+    site.onLogin(() => {});
+    await tick();
+    handles[0]!.push('retry: 4000\n\n');
+    handles[0]!.push(expired('lr_a', 41));
+    await tick();
+    handles[0]!.end();
+    await tick(3_900);
+    expect(core.calls.stream).toHaveLength(1);
+    await tick(1_100); // 4000 ms + ≤ 25 % jitter
+    expect(core.calls.stream).toHaveLength(2);
+    expect(core.calls.stream[1]!.lastEventId).toBe('41');
+  });
+
+  it('times out a connect that never answers and tries again', async () => {
+    let calls = 0;
+    const { stream } = scripted();
+    const { site, core, errors } = makeSite(
+      (r) => (calls++ === 0 ? hangUntilAborted(r.signal) : stream(r)),
+      { timeout: 2_000, reconnectMinDelay: 100 },
+    );
+    site.onLogin(() => {});
+    await tick(2_000);
+    expect(errors[0]).toBeInstanceOf(TimeoutError);
+    await tick(200);
+    expect(core.calls.stream).toHaveLength(2);
+    expect(site.connected).toBe(true);
+  });
+
+  it('retries a 200 that is not an event stream (wrong API base) with an explicit error', async () => {
+    let calls = 0;
+    const { stream } = scripted();
+    const { site, errors } = makeSite(
+      (r) =>
+        calls++ === 0
+          ? new Response('<html>', { headers: { 'content-type': 'text/html' } })
+          : stream(r),
+      { reconnectMinDelay: 10 },
+    );
+    site.onLogin(() => {});
+    await tick(100);
+    expect(errors[0]).toBeInstanceOf(InvalidResponseError);
+    expect(errors[0]!.message).toMatch(/text\/event-stream/);
+    expect(site.connected).toBe(true);
+  });
+
+  it('drops a connection that sends one enormous event and reconnects', async () => {
+    const { handles, stream } = scripted();
+    const { site, core, errors } = makeSite(stream, { reconnectMinDelay: 10 });
+    site.onLogin(() => {});
+    await tick();
+    handles[0]!.push(`data: ${'x'.repeat(300 * 1024)}`);
+    await tick(100);
+    expect(errors.some((e) => /exceeded/.test(e.message))).toBe(true);
+    expect(core.calls.stream.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('credential refused', () => {
+  it('401 stops the stream for good and rejects waiters and iterators', async () => {
+    const { site, core, errors } = makeSite(() =>
+      json({ ok: false, error: { code: 'SITE_TOKEN_INVALID', message: 'bad token' } }, 401),
+    );
+    const waiting = expect(site.waitForLogin('lr_1')).rejects.toBeInstanceOf(AuthenticationError);
+    const iterator = site.events();
+    const next = expect(iterator.next()).rejects.toBeInstanceOf(AuthenticationError);
+    await tick(10 * 60_000);
+    expect(core.calls.stream).toHaveLength(1);
+    await waiting;
+    await next;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(AuthenticationError);
+    expect(errors[0]!.code).toBe('SITE_TOKEN_INVALID');
+    expect(errors[0]!.message).not.toContain('st_test');
+    // Later waiters fail at once; lazy subscribers do not restart the stream.
+    await expect(site.waitForLogin('lr_2')).rejects.toBeInstanceOf(AuthenticationError);
+    site.onLogin(() => {});
+    await tick(60_000);
+    expect(core.calls.stream).toHaveLength(1);
+  });
+
+  it('403 (suspended site) stops too; connect() rejects with it', async () => {
+    const { site, core } = makeSite(() =>
+      json({ ok: false, error: { code: 'SITE_SUSPENDED', message: 'suspended' } }, 403),
+    );
+    const connecting = site.connect();
+    const assertion = expect(connecting).rejects.toBeInstanceOf(PermissionDeniedError);
+    await tick(100);
+    await assertion;
+    await tick(60_000);
+    expect(core.calls.stream).toHaveLength(1);
+  });
+
+  it('401 on a reconnect (token revoked meanwhile) stops as well', async () => {
+    let calls = 0;
+    const { handles, stream } = scripted();
+    const { site, core, errors } = makeSite(
+      (r) =>
+        calls++ === 0
+          ? stream(r)
+          : json({ ok: false, error: { code: 'SITE_TOKEN_INVALID', message: 'revoked' } }, 401),
+      { reconnectMinDelay: 10 },
+    );
+    site.onLogin(() => {});
+    await tick();
+    handles[0]!.fail();
+    await tick(60_000);
+    expect(core.calls.stream).toHaveLength(2);
+    expect(errors.at(-1)).toBeInstanceOf(AuthenticationError);
+  });
+});
+
+describe('delivery', () => {
+  it('a throwing or hanging handler never blocks the others', async () => {
+    const { handles, stream } = scripted();
+    const { site, errors } = makeSite(stream);
+    const seen: string[] = [];
+    site.onLogin(() => {
+      throw new Error('handler bug');
+    });
+    site.onLogin(() => new Promise(() => {})); // never settles
+    site.onLogin(async () => {
+      throw new Error('async handler bug');
+    });
+    site.onLogin((requestId, passport) => {
+      seen.push(`${requestId}:${passport ? passport.agentId : 'expired'}`);
+    });
+    await tick();
+    handles[0]!.push(approved('lr_1', 1) + expired('lr_2', 2) + approved('lr_3', 3));
+    await tick(10);
+    expect(seen.sort()).toEqual(['lr_1:ag_test', 'lr_2:expired', 'lr_3:ag_test']);
+    const handlerErrors = errors.filter((e) => e.code === 'HANDLER_FAILED');
+    expect(handlerErrors).toHaveLength(6);
+    expect(handlerErrors[0]!.message).toMatch(/handler bug/);
+  });
+
+  it('waitForLogin resolves whether the event came before or after the call', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream);
+    await site.connect();
+    handles[0]!.push(approved('lr_before', 1));
+    await tick(10);
+    const before = await site.waitForLogin('lr_before');
+    expect(before.requestId).toBe('lr_before');
+    const after = site.waitForLogin('lr_after');
+    const twice = site.waitForLogin('lr_after');
+    handles[0]!.push(approved('lr_after', 2));
+    await tick(10);
+    const passport = await after;
+    expect(passport).toMatchObject({
+      agentId: 'ag_test',
+      userId: 'usr_test',
+      userKycLevel: 2,
+      agentReputation: 87.5,
+      requestId: 'lr_after',
+      siteId: 'site_test',
+      passportVersion: 1,
+    });
+    expect(passport.issuedAt).toBeInstanceOf(Date);
+    expect(passport.expiresAt.getTime() - passport.issuedAt.getTime()).toBe(60_000);
+    expect(await twice).toBe(passport);
+  });
+
+  it('expiry: handlers get null, waiters reject with LoginExpiredError (before or after)', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream);
+    const got: Array<[string, unknown, string]> = [];
+    site.onLogin((id, passport, event) => {
+      got.push([id, passport, event.type]);
+    });
+    const waiting = site.waitForLogin('lr_x');
+    const assertion = expect(waiting).rejects.toBeInstanceOf(LoginExpiredError);
+    await tick();
+    handles[0]!.push(expired('lr_x', 1));
+    await tick();
+    await assertion;
+    expect(got).toEqual([['lr_x', null, 'expired']]);
+    const late = await site.waitForLogin('lr_x').catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(LoginExpiredError);
+    expect((late as LoginExpiredError).loginRequestId).toBe('lr_x');
+  });
+
+  it('an invalid passport reaches onError, never a handler; its waiter rejects', async () => {
+    const { handles, stream } = scripted();
+    const { site, errors } = makeSite(stream);
+    const handler = vi.fn();
+    site.onLogin(handler);
+    const waiting = site.waitForLogin('lr_bad');
+    const assertion = expect(waiting).rejects.toMatchObject({ reason: 'request_id_mismatch' });
+    await tick();
+    // Passport minted for another request: a mix-up or an attack.
+    handles[0]!.push(
+      frame({
+        type: 'approved',
+        login_request_id: 'lr_bad',
+        agent_passport_jwt: mintPassport({ request_id: 'lr_other' }, key),
+      }),
+    );
+    handles[0]!.push(
+      approved('lr_expired_token', 2, {
+        iat: Math.floor(Date.now() / 1000) - 500,
+        exp: Math.floor(Date.now() / 1000) - 440,
+      }),
+    );
+    await tick(10);
+    await assertion;
+    expect(handler).not.toHaveBeenCalled();
+    const invalid = errors.filter(
+      (e) => e instanceof InvalidPassportError,
+    ) as InvalidPassportError[];
+    expect(invalid.map((e) => e.reason).sort()).toEqual(['expired', 'request_id_mismatch']);
+  });
+
+  it('waitForLogin times out, aborts, and rejects on close', async () => {
+    const { stream } = scripted();
+    const { site } = makeSite(stream);
+    const timing = site.waitForLogin('lr_t', { timeout: 1_000 });
+    const timeoutAssertion = expect(timing).rejects.toBeInstanceOf(TimeoutError);
+    await tick(1_000);
+    await timeoutAssertion;
+    const controller = new AbortController();
+    const aborting = site.waitForLogin('lr_a', { signal: controller.signal });
+    controller.abort();
+    await expect(aborting).rejects.toMatchObject({ code: 'ABORTED' });
+    const closing = site.waitForLogin('lr_c');
+    await site.close();
+    await expect(closing).rejects.toBeInstanceOf(StreamClosedError);
+    await expect(site.waitForLogin('lr_d')).rejects.toBeInstanceOf(StreamClosedError);
+  });
+
+  it('events() yields typed events, surfaces resync, ignores unknown types and ends on return()', async () => {
+    const { handles, stream } = scripted();
+    const { site, errors } = makeSite(stream);
+    const iterator = site.events();
+    const collected: SiteEvent[] = [];
+    const consumer = (async () => {
+      for await (const event of iterator) {
+        collected.push(event);
+        if (collected.length === 5) break;
+      }
+    })();
+    await tick();
+    handles[0]!.push(frame({ type: 'resync' }));
+    handles[0]!.push(frame({ type: 'mystery', x: 1 }) + 'data: not json\n\n');
+    handles[0]!.push(frame({ type: 'keepalive' }));
+    handles[0]!.push(frame({ type: 'error', code: 'OVERLOADED', message: 'shedding' }));
+    handles[0]!.push(approved('lr_i', 1) + expired('lr_j', 2));
+    await tick(10);
+    await consumer;
+    expect(collected.map((e) => e.type)).toEqual([
+      'connected',
+      'resync',
+      'error',
+      'login',
+      'expired',
+    ]);
+    expect(errors.map((e) => e.code)).toEqual(
+      expect.arrayContaining(['STREAM_RESYNC', 'INVALID_RESPONSE', 'OVERLOADED']),
+    );
+    // break → return(): the iterator is done and detached.
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('one connection per LimeSite however many subscribers', async () => {
+    const { stream } = scripted();
+    const { site, core } = makeSite(stream);
+    site.onLogin(() => {});
+    site.onLogin(() => {});
+    void site.waitForLogin('lr_1').catch(() => {});
+    const it1 = site.events();
+    await site.connect();
+    await tick(10);
+    expect(core.calls.stream).toHaveLength(1);
+    await it1.return?.();
+  });
+
+  it('unsubscribe stops a handler', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream);
+    const handler = vi.fn();
+    const off = site.onLogin(handler);
+    await tick();
+    handles[0]!.push(expired('lr_1', 1));
+    await tick();
+    off();
+    handles[0]!.push(expired('lr_2', 2));
+    await tick();
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+});
