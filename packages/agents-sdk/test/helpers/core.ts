@@ -23,6 +23,7 @@ export async function requestStatus(core: Core, id: string): Promise<string> {
 /** A fetch that records every request (method + path) and can be told to misbehave. */
 export function recordingFetch() {
   const log: string[] = [];
+  const requests: Array<{ method: string; url: URL; headers: Headers }> = [];
   let hook:
     | ((method: string, path: string, run: () => Promise<Response>) => Promise<Response>)
     | undefined;
@@ -30,12 +31,14 @@ export function recordingFetch() {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const method = init?.method ?? 'GET';
     log.push(`${method} ${url.pathname}`);
+    requests.push({ method, url, headers: new Headers(init?.headers) });
     const run = () => fetch(input, init);
     return hook ? hook(method, url.pathname, run) : run();
   };
   return {
     fetch: fetchFn,
     log,
+    requests,
     count: (method: string, pathPart: string) =>
       log.filter((l) => l.startsWith(`${method} `) && l.includes(pathPart)).length,
     setHook(h: typeof hook) {
