@@ -9,7 +9,6 @@ import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.j
 import type {
   CallToolRequest,
   CallToolResult,
-  CompatibilityCallToolResult,
   GetPromptRequest,
   GetPromptResult,
   Implementation,
@@ -115,16 +114,13 @@ export class McpClient implements AsyncDisposable {
     name: string,
     args?: Record<string, unknown>,
     options?: McpRequestOptions,
-  ): Promise<CallToolResult | CompatibilityCallToolResult>;
-  callTool(
-    params: CallToolRequest['params'],
-    options?: McpRequestOptions,
-  ): Promise<CallToolResult | CompatibilityCallToolResult>;
+  ): Promise<CallToolResult>;
+  callTool(params: CallToolRequest['params'], options?: McpRequestOptions): Promise<CallToolResult>;
   callTool(
     nameOrParams: string | CallToolRequest['params'],
     argsOrOptions?: Record<string, unknown> | McpRequestOptions,
     maybeOptions?: McpRequestOptions,
-  ): Promise<CallToolResult | CompatibilityCallToolResult> {
+  ): Promise<CallToolResult> {
     let params: CallToolRequest['params'];
     let options: McpRequestOptions | undefined;
     if (typeof nameOrParams === 'string') {
@@ -137,7 +133,12 @@ export class McpClient implements AsyncDisposable {
       params = nameOrParams;
       options = argsOrOptions as McpRequestOptions | undefined;
     }
-    return this.run((c) => c.callTool(params, undefined, options), options);
+    // Without a result schema the SDK validates against CallToolResultSchema,
+    // so the compatibility variant of its return type cannot occur here.
+    return this.run(
+      async (c) => (await c.callTool(params, undefined, options)) as CallToolResult,
+      options,
+    );
   }
 
   /**

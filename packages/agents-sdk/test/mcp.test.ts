@@ -43,8 +43,7 @@ async function newAgent(options: ConstructorParameters<typeof LimeAgent>[0] = {}
   return { agent, rec, tokenRequests: () => rec.count('POST', '/oauth/token'), ...created };
 }
 
-const text = (r: Awaited<ReturnType<ReturnType<LimeAgent['mcp']>['callTool']>>) =>
-  ((r as CallToolResult).content[0] as { text: string }).text;
+const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
 
 describe('getMcpAccessToken()', () => {
   it('issues a §7 token for the normalised domain', async () => {
