@@ -729,6 +729,23 @@ export class LimeSite implements AsyncDisposable {
     this.callHandlers(requestId, null, event);
   }
 
+  /**
+   * A passport signed by a key we have not seen (rotation, Core restart)
+   * while the JWKS refetch cooldown is running: try once more after the
+   * cooldown instead of losing the login.
+   */
+  private async verifyStreamPassport(jwt: string, requestId: string): Promise<Passport> {
+    try {
+      return await this.verifier.verifyPassport(jwt, requestId, this.streamReplayStore, undefined);
+    } catch (error) {
+      if (!(error instanceof InvalidPassportError) || error.reason !== 'unknown_kid') throw error;
+      const wait = this.options.jwks.minRefreshInterval;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10));
+      if (this.closed) throw error;
+      return await this.verifier.verifyPassport(jwt, requestId, this.streamReplayStore, undefined);
+    }
+  }
+
   /** Verify now (concurrently); the returned function delivers, in stream order. */
   private async verifyApproved(
     requestId: string,
@@ -745,12 +762,7 @@ export class LimeSite implements AsyncDisposable {
           `the 'approved' event for '${requestId}' carried no agent_passport_jwt string`,
         );
       }
-      passport = await this.verifier.verifyPassport(
-        jwt,
-        requestId,
-        this.streamReplayStore,
-        undefined,
-      );
+      passport = await this.verifyStreamPassport(jwt, requestId);
     } catch (caught) {
       const error =
         caught instanceof InvalidPassportError

@@ -15,7 +15,9 @@ export interface LimeSiteJwksOptions {
   cacheTtl?: number;
   /**
    * Least time between two JWKS fetches (an unknown `kid` triggers one),
-   * milliseconds — also while the endpoint fails. @default 60_000
+   * milliseconds — also while the endpoint fails, so a flood of tokens with
+   * made-up `kid`s costs at most one fetch per interval. A stream passport
+   * with an unknown `kid` is retried once after it. @default 10_000
    */
   minRefreshInterval?: number;
   /** How long keys stay usable past freshness while the endpoint is down, milliseconds. @default 3_600_000 */

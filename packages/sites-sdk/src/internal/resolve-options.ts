@@ -134,7 +134,7 @@ export function resolveOptions(options: LimeSiteOptions): ResolvedOptions {
     jwks: {
       url: jwks.url,
       cacheTtl: number('jwks.cacheTtl', jwks.cacheTtl ?? 600_000, { min: 1 }),
-      minRefreshInterval: number('jwks.minRefreshInterval', jwks.minRefreshInterval ?? 60_000, {
+      minRefreshInterval: number('jwks.minRefreshInterval', jwks.minRefreshInterval ?? 10_000, {
         min: 0,
       }),
       maxStale: number('jwks.maxStale', jwks.maxStale ?? 3_600_000, { min: 0 }),
