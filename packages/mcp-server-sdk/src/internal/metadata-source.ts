@@ -1,0 +1,135 @@
+import {
+  type AuthorizationServerMetadata,
+  type FetchLike,
+  HttpClient,
+  LimeError,
+  PATHS,
+} from '@lime/wire';
+import { McpTokenError } from '../errors.js';
+
+export interface MetadataSourceOptions {
+  apiBase: string;
+  fetch: FetchLike | undefined;
+  ttlMs: number;
+  minRefreshMs: number;
+  maxStaleMs: number;
+  timeoutMs: number;
+  clock: () => number;
+}
+
+/** What the verifier takes from RFC 8414 metadata. */
+export interface DiscoveredMetadata {
+  issuer: string;
+  jwksUri: string;
+  document: AuthorizationServerMetadata;
+}
+
+/**
+ * The Core's RFC 8414 authorization server metadata (PROTOCOL.md §7): where
+ * the keys are (`jwks_uri`) and what `iss` tokens carry (`issuer`). Cached for
+ * `ttlMs`, refetched at most once per `minRefreshMs` (also while failing),
+ * served stale for at most `maxStaleMs` when the endpoint is down.
+ */
+export class MetadataSource {
+  readonly url: string;
+  private readonly http: HttpClient;
+  private current: { meta: DiscoveredMetadata; at: number } | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastAttemptAt: number | undefined;
+  private lastError: string | undefined;
+  fetches = 0;
+
+  constructor(private readonly options: MetadataSourceOptions) {
+    this.http = new HttpClient({
+      apiBase: options.apiBase,
+      headers: {},
+      timeoutMs: options.timeoutMs,
+      maxRetries: 0,
+      maxResponseBytes: 65_536,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    this.url = this.http.url(PATHS.oauthMetadata);
+  }
+
+  /** Fresh metadata without I/O, or `undefined`. */
+  peek(): DiscoveredMetadata | undefined {
+    const c = this.current;
+    return c && this.options.clock() - c.at < this.options.ttlMs ? c.meta : undefined;
+  }
+
+  /** Fresh metadata, refreshing when permitted; stale within bounds; else `metadata_unavailable`. */
+  async get(options: { signal?: AbortSignal } = {}): Promise<DiscoveredMetadata> {
+    const fresh = this.peek();
+    if (fresh) return fresh;
+    const now = this.options.clock();
+    if (
+      this.inFlight ||
+      this.lastAttemptAt === undefined ||
+      now - this.lastAttemptAt >= this.options.minRefreshMs
+    ) {
+      await this.refresh(options.signal);
+    }
+    const c = this.current;
+    if (c && this.options.clock() - c.at < this.options.ttlMs + this.options.maxStaleMs)
+      return c.meta;
+    throw new McpTokenError(
+      'metadata_unavailable',
+      `LIME authorization server metadata unavailable (${this.url}): ${this.lastError ?? 'not fetched yet'}`,
+    );
+  }
+
+  private refresh(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.inFlight) {
+      this.lastAttemptAt = this.options.clock();
+      this.fetches++;
+      this.inFlight = this.load()
+        .then((meta) => {
+          this.current = { meta, at: this.options.clock() };
+          this.lastError = undefined;
+        })
+        .catch((error: unknown) => {
+          this.lastError = error instanceof Error ? error.message : String(error);
+        })
+        .finally(() => {
+          this.inFlight = undefined;
+        });
+    }
+    const shared = this.inFlight;
+    if (!signal) return shared;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () =>
+        reject(new LimeError('ABORTED', 'metadata lookup aborted', { cause: signal.reason }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  private async load(): Promise<DiscoveredMetadata> {
+    const { data } = await this.http.request<unknown>('GET', PATHS.oauthMetadata, { shape: 'raw' });
+    const doc = data as Partial<AuthorizationServerMetadata> | null;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new Error('metadata is not a JSON object, expected an RFC 8414 document');
+    }
+    if (typeof doc.issuer !== 'string' || doc.issuer.length === 0) {
+      throw new Error('metadata has no "issuer", expected the Core issuer URL');
+    }
+    let jwksUri: URL;
+    try {
+      jwksUri = new URL(String(doc.jwks_uri));
+    } catch {
+      throw new Error('metadata has no absolute "jwks_uri"');
+    }
+    if (jwksUri.protocol !== 'https:' && jwksUri.protocol !== 'http:') {
+      throw new Error(`metadata jwks_uri uses '${jwksUri.protocol}', expected http(s)`);
+    }
+    return {
+      issuer: doc.issuer,
+      jwksUri: jwksUri.href,
+      document: doc as AuthorizationServerMetadata,
+    };
+  }
+}
