@@ -336,7 +336,12 @@ describe('single use (jti)', () => {
   it('the store is told how long to remember (exp + tolerance)', async () => {
     const seen: Array<[string, Date]> = [];
     const s = site({
-      replayStore: { consume: (jti, until) => (seen.push([jti, until]), true) },
+      replayStore: {
+        consume: (jti, until) => {
+          seen.push([jti, until]);
+          return true;
+        },
+      },
       clockTolerance: 10,
     });
     const passport = await s.verifyPassport(mintPassport(), { expectedRequestId: REQ });
