@@ -29,7 +29,13 @@ import type { McpTarget } from './internal/mcp-target.js';
 import { SDK_NAME, SDK_VERSION } from './internal/version.js';
 import type { CallOptions } from './types.js';
 
-/** Per-call options of the MCP facade: the MCP SDK's own (`signal`, `timeout`, `onprogress`…). */
+/**
+ * Per-call options of the MCP facade: the MCP SDK's own (`signal`, `timeout`
+ * in milliseconds, `onprogress`…).
+ *
+ * @example
+ * await agent.mcp(url).callTool('search', { q: 'x' }, { timeout: 10_000, signal });
+ */
 export type McpRequestOptions = RequestOptions;
 
 interface Connection {

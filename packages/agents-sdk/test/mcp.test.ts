@@ -265,6 +265,16 @@ describe('agent.mcp(target)', () => {
     await expect(second.ping()).resolves.toBeUndefined();
   });
 
+  it('a token refusal by the Core surfaces typed from an MCP call; the next call recovers', async () => {
+    const { agent, agentId } = await newAgent();
+    await using _ = agent;
+    await core.admin.setAgentOAuthAllowed(agentId, false);
+    const server = agent.mcp(mcp.url);
+    await expect(server.listTools()).rejects.toBeInstanceOf(PermissionDeniedError);
+    await core.admin.setAgentOAuthAllowed(agentId, true);
+    await expect(server.ping()).resolves.toBeUndefined();
+  });
+
   it('a bare host means https://host/mcp; lanes never mix on the wire', async () => {
     const { agent, rec, agentToken } = await newAgent();
     await using _ = agent;
