@@ -1,0 +1,197 @@
+// Complete headless logins against the reference Core on loopback:
+// create (site) → challenge (public) → approve (agent, difficulty 0) → the
+// `approved` event observed on the site's SSE stream. N concurrent clients
+// for a fixed duration; prints logins/s, latency percentiles and peak RSS.
+//
+//   pnpm bench:core                          # 50 clients, 10 s
+//   pnpm bench:core --clients 100 --duration 5
+//   BENCH_CLIENTS=20 BENCH_DURATION=3 pnpm bench:core
+//   pnpm bench:core --in-process             # Core in the driver's process
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PATHS } from '@lime/wire';
+import { createParser } from 'eventsource-parser';
+import { Agent, request } from 'undici';
+
+function arg(name: string, env: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : process.env[env];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new TypeError(`--${name} must be a positive number`);
+  return n;
+}
+
+const clients = arg('clients', 'BENCH_CLIENTS', 50);
+const durationS = arg('duration', 'BENCH_DURATION', 10);
+const warmupS = Math.min(1, durationS / 5);
+const inProcess = process.argv.includes('--in-process');
+
+interface Target {
+  apiBase: string;
+  siteToken: string;
+  agentTokens: string[];
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(): Promise<Target> {
+  if (inProcess) {
+    const { startCore } = await import('../src/index.js');
+    const core = await startCore({ powDifficulty: 0 });
+    const site = await core.admin.createSite({ name: 'bench' });
+    const agentTokens: string[] = [];
+    for (let i = 0; i < clients; i++) {
+      agentTokens.push((await core.admin.createAgent({ displayName: `a${i}` })).agentToken);
+    }
+    return {
+      apiBase: core.apiBase,
+      siteToken: site.siteToken,
+      agentTokens,
+      peakRssMb: async () => process.resourceUsage().maxRSS / 1024,
+      stop: () => core.close(),
+    };
+  }
+  const child = fork(fileURLToPath(new URL('./core-process.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_CLIENTS: String(clients) },
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMsg = (m: { type: string }) => {
+        if (m.type === type) {
+          child.off('message', onMsg);
+          resolve(m as T);
+        }
+      };
+      child.on('message', onMsg);
+      child.once('exit', (code) => reject(new Error(`core process exited (${code})`)));
+    });
+  const ready = await next<{ apiBase: string; siteToken: string; agentTokens: string[] }>('ready');
+  return {
+    ...ready,
+    async peakRssMb() {
+      const r = next<{ maxRssKb: number }>('stats');
+      child.send({ type: 'stats' });
+      return (await r).maxRssKb / 1024;
+    },
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+
+const target = await startTarget();
+const dispatcher = new Agent({ connections: clients + 8, keepAliveTimeout: 30_000, pipelining: 1 });
+const url = (p: string) => target.apiBase + p;
+
+// One site stream observes every delivery.
+const waiting = new Map<string, () => void>();
+const early = new Set<string>();
+const stream = await request(url(PATHS.loginEvents), {
+  method: 'GET',
+  headers: { 'x-site-token': target.siteToken, accept: 'text/event-stream' },
+  dispatcher: new Agent({ connections: 1 }),
+});
+if (stream.statusCode !== 200) throw new Error(`event stream answered ${stream.statusCode}`);
+const parser = createParser({
+  onEvent(e) {
+    const data = JSON.parse(e.data) as { type: string; login_request_id?: string };
+    if (data.type !== 'approved' || !data.login_request_id) return;
+    const done = waiting.get(data.login_request_id);
+    if (done) {
+      waiting.delete(data.login_request_id);
+      done();
+    } else early.add(data.login_request_id);
+  },
+});
+const decoder = new TextDecoder();
+void (async () => {
+  try {
+    for await (const chunk of stream.body)
+      parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+  } catch {
+    // closed at the end
+  }
+})();
+
+async function json(
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body?: object,
+) {
+  const res = await request(url(path), {
+    method,
+    headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
+    body: body ? JSON.stringify(body) : undefined,
+    dispatcher,
+  });
+  const parsed = (await res.body.json()) as { data?: Record<string, unknown> };
+  if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode}`);
+  return parsed.data!;
+}
+
+async function oneLogin(agentToken: string): Promise<void> {
+  const created = await json(
+    'POST',
+    PATHS.createLoginRequest,
+    { 'x-site-token': target.siteToken },
+    {},
+  );
+  const id = created.login_request_id as string;
+  const delivered = new Promise<void>((resolve) => {
+    if (early.delete(id)) resolve();
+    else waiting.set(id, resolve);
+  });
+  await json('GET', PATHS.loginChallenge(id), {});
+  await json(
+    'POST',
+    PATHS.approveLoginRequest(id),
+    { 'x-agent-token': agentToken },
+    { pow_nonce: '0' },
+  );
+  await delivered;
+}
+
+const latencies: number[] = [];
+let errors = 0;
+const start = performance.now();
+const measureFrom = start + warmupS * 1000;
+const end = measureFrom + durationS * 1000;
+await Promise.all(
+  target.agentTokens.map(async (agentToken) => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        await oneLogin(agentToken);
+        if (t0 >= measureFrom) latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  }),
+);
+const elapsedS = (performance.now() - measureFrom) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+const coreRss = await target.peakRssMb();
+stream.body.destroy();
+await target.stop();
+await dispatcher.close();
+
+const rate = latencies.length / elapsedS;
+console.log(`complete logins (create → challenge → approve → SSE delivery), difficulty 0`);
+console.log(
+  `clients: ${clients}, measured: ${elapsedS.toFixed(1)} s after ${warmupS} s warm-up, core: ${inProcess ? 'in-process' : 'own process'}`,
+);
+console.log(`logins/s: ${rate.toFixed(0)}`);
+console.log(`latency p50: ${pct(50).toFixed(1)} ms`);
+console.log(`latency p99: ${pct(99).toFixed(1)} ms`);
+console.log(`latency max: ${(latencies.at(-1) ?? Number.NaN).toFixed(1)} ms`);
+console.log(`errors: ${errors}`);
+console.log(`peak RSS core: ${coreRss.toFixed(0)} MB`);
+console.log(`target: ≥ 500 logins/s with p99 ≤ 100 ms at 50 clients (baseline 500 logins/s)`);
+process.exit(0);
