@@ -8,6 +8,7 @@ import { McpTokenCache } from './internal/mcp-token-cache.js';
 import { parseProfile } from './internal/profile.js';
 import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.js';
 import { validateTokenResponse } from './internal/token-response.js';
+import { SDK_NAME, SDK_VERSION } from './internal/version.js';
 import { McpClient } from './mcp-client.js';
 import type { LimeAgentOptions } from './options.js';
 import { solvePow } from './pow/index.js';
@@ -54,7 +55,7 @@ export class LimeAgent implements AsyncDisposable {
     this.transport = createTransport(this.options.fetch);
     this.http = new HttpClient({
       apiBase: this.options.apiBase,
-      headers: {},
+      headers: { 'user-agent': `${SDK_NAME}/${SDK_VERSION}` },
       timeoutMs: this.options.timeout,
       maxRetries: this.options.maxRetries,
       retryBaseDelayMs: this.options.retryBaseDelay,

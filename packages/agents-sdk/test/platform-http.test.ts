@@ -1,5 +1,6 @@
 // Responses the reference Core never produces (malformed bodies, 5xx storms,
 // slow bodies, lost approve answers, odd token shapes), served by msw.
+import { readFileSync } from 'node:fs';
 import {
   AuthenticationError,
   ConflictError,
@@ -15,6 +16,9 @@ import { delay, HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const API = 'http://core.test/api/v1';
 const TOKEN = 'at_test_0123456789abcdef';
 const ID = 'lr_msw1';
@@ -124,6 +128,8 @@ describe('platform HTTP: envelope and typed errors', () => {
       agentReputation: 0.5,
     });
     expect(calls[0]!.headers.get('x-agent-token')).toBe(TOKEN);
+    // The announced version is the package's (kept in step with package.json).
+    expect(calls[0]!.headers.get('user-agent')).toBe(`lime-agents-sdk/${pkg.version}`);
   });
 
   it('a 5xx storm on a GET is retried maxRetries times, then ServerError', async () => {
