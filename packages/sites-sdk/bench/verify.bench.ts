@@ -1,0 +1,201 @@
+// `pnpm bench:verify`: fresh site-passport verifications per second per core,
+// LimeSite.verifyPassport() (all checks on: RS256 via Node's synchronous
+// crypto.verify with a cached KeyObject, header rules, aud, lifetime ≤ 120 s,
+// expiry with tolerance, iss, required claims, request_id binding, jti insert
+// into the replay store) against jose's jwtVerify with a WebCrypto key doing
+// the same claim checks, in the same process, on the same tokens.
+//
+// Tokens: a pool of distinct passports (unique jti and request_id) minted
+// locally with node:crypto; every round uses a new replay store, so each
+// verification is of a token that store has never seen (nothing is cached
+// per token: only keys and the parsed header are). No Core needed.
+import { verify as cryptoVerify, generateKeyPairSync, sign } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { importJWK, jwtVerify } from 'jose';
+import { LimeSite, MemoryReplayStore, type ReplayStore } from '../src/index.js';
+
+const POOL = Number(process.env.BENCH_POOL ?? 3_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ISSUER = 'https://lime.pics';
+const API_BASE = 'https://lime.pics/api/v1';
+
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = {
+  ...(publicKey.export({ format: 'jwk' }) as object),
+  kid: 'bench',
+  use: 'sig',
+  alg: 'RS256',
+};
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+const mintStarted = performance.now();
+const header = b64({ alg: 'RS256', kid: 'bench', typ: 'JWT' });
+const now = Math.floor(Date.now() / 1000);
+const tokens = Array.from({ length: POOL }, (_, i) => {
+  const payload = b64({
+    iss: ISSUER,
+    sub: `ag_${i % 97}`,
+    aud: 'lime-site-login',
+    iat: now,
+    exp: now + 60,
+    jti: `jti_${i}_${Math.random().toString(36).slice(2)}`,
+    request_id: `lr_${i}`,
+    site_id: 'site_bench',
+    user_id: `usr_${i % 89}`,
+    user_kyc_level: 2,
+    agent_reputation: 0.8,
+    passport_version: 1,
+  });
+  const input = `${header}.${payload}`;
+  return {
+    token: `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`,
+    requestId: `lr_${i}`,
+  };
+});
+const mintMs = performance.now() - mintStarted;
+
+/** A replay store whose inner store is replaced every round. */
+class RoundStore implements ReplayStore {
+  inner = new MemoryReplayStore();
+  consume(jti: string, until: Date) {
+    return this.inner.consume(jti, until);
+  }
+}
+
+const rounds = new RoundStore();
+const site = new LimeSite({
+  siteToken: 'st_bench',
+  apiBase: API_BASE,
+  issuer: ISSUER,
+  replayStore: rounds,
+  fetch: async () =>
+    new Response(JSON.stringify({ keys: [jwk] }), {
+      headers: { 'content-type': 'application/json' },
+    }),
+});
+
+const cryptoKey = await importJWK(jwk, 'RS256');
+const joseStore = new RoundStore();
+async function joseVerify(token: string, requestId: string) {
+  const { payload } = await jwtVerify(token, cryptoKey, {
+    algorithms: ['RS256'],
+    audience: 'lime-site-login',
+    issuer: ISSUER,
+    maxTokenAge: '120s',
+    clockTolerance: 30,
+    requiredClaims: ['exp', 'iat', 'sub', 'jti', 'request_id', 'site_id', 'user_id'],
+    typ: 'JWT',
+  });
+  if (payload.request_id !== requestId) throw new Error('request_id mismatch');
+  if (!joseStore.consume(payload.jti!, new Date((payload.exp! + 30) * 1000)))
+    throw new Error('replay');
+}
+
+interface Result {
+  count: number;
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Verify the pool round after round for `SECONDS`, `inFlight` at a time. */
+async function measure(
+  verify: (token: string, requestId: string) => Promise<unknown>,
+  reset: () => void,
+  inFlight: number,
+): Promise<Result> {
+  // Warm-up round (JIT, key import, JWKS fetch).
+  reset();
+  for (const { token, requestId } of tokens.slice(0, 500)) await verify(token, requestId);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let count = 0;
+  while (performance.now() - t0 < SECONDS * 1000) {
+    reset();
+    if (inFlight === 1) {
+      for (const { token, requestId } of tokens) await verify(token, requestId);
+    } else {
+      for (let i = 0; i < tokens.length; i += inFlight) {
+        await Promise.all(tokens.slice(i, i + inFlight).map((t) => verify(t.token, t.requestId)));
+      }
+    }
+    count += tokens.length;
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { count, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+const ours = await measure(
+  (token, expectedRequestId) => site.verifyPassport(token, { expectedRequestId }),
+  () => {
+    rounds.inner = new MemoryReplayStore();
+  },
+  1,
+);
+const jose1 = await measure(
+  joseVerify,
+  () => {
+    joseStore.inner = new MemoryReplayStore();
+  },
+  1,
+);
+const jose64 = await measure(
+  joseVerify,
+  () => {
+    joseStore.inner = new MemoryReplayStore();
+  },
+  64,
+);
+// Ceiling: the signature check alone (node:crypto, cached KeyObject), no parsing or claims.
+const raw = tokens.map(({ token }) => {
+  const dot = token.lastIndexOf('.');
+  return {
+    data: Buffer.from(token.slice(0, dot)),
+    signature: Buffer.from(token.slice(dot + 1), 'base64url'),
+  };
+});
+const ceiling = await measure(
+  async (_token, requestId) => {
+    const i = Number(requestId.slice(3));
+    if (!cryptoVerify('RSA-SHA256', raw[i]!.data, publicKey, raw[i]!.signature))
+      throw new Error('bad');
+  },
+  () => {},
+  1,
+);
+await site.close();
+
+const perCore = (r: Result) => Math.round(r.count / (r.cpuMs / 1000));
+const perWall = (r: Result) => Math.round(r.count / (r.wallMs / 1000));
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+console.log(
+  `lime-sites-sdk verify bench — Node ${process.versions.node}, ${availableParallelism()} CPUs visible, pool ${fmt(POOL)} passports (minted in ${Math.round(mintMs)} ms), ${SECONDS} s per run`,
+);
+console.log(
+  'per core = verifications / process CPU seconds (all threads); wall = verifications / elapsed seconds',
+);
+console.log('');
+console.log('| path | per core (/s) | wall (/s) | baseline (/s) | ratio |');
+console.log('|---|---|---|---|---|');
+console.log(
+  `| LimeSite.verifyPassport, all checks | ${fmt(perCore(ours))} | ${fmt(perWall(ours))} | ${fmt(perCore(jose1))} | ${(perCore(ours) / perCore(jose1)).toFixed(2)}x |`,
+);
+console.log(
+  `| jose jwtVerify + WebCrypto key, 1 in flight (baseline) | ${fmt(perCore(jose1))} | ${fmt(perWall(jose1))} | | |`,
+);
+console.log(
+  `| jose jwtVerify + WebCrypto key, 64 in flight | ${fmt(perCore(jose64))} | ${fmt(perWall(jose64))} | | |`,
+);
+console.log(
+  `| ceiling: crypto.verify alone, no checks | ${fmt(perCore(ceiling))} | ${fmt(perWall(ceiling))} | | |`,
+);
+console.log('');
+console.log(
+  `all-checks verification reaches ${Math.round((perCore(ours) / perCore(ceiling)) * 100)}% of the bare signature check on this machine`,
+);
+console.log('');
+const target = 35_000;
+console.log(
+  `target ≥ ${fmt(target)}/s per core: ${perCore(ours) >= target ? 'met' : 'NOT met'} (${fmt(perCore(ours))}/s; machine shared, figures are noisy)`,
+);
