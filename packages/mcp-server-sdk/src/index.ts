@@ -3,6 +3,7 @@
 // imports nothing from `node:` or express. Express lives in `./express`.
 export type { McpTokenFailureReason } from './errors.js';
 export { McpTokenError } from './errors.js';
+export type { AuthorizationServerInfo } from './internal/metadata-source.js';
 export type {
   LimeAuthExtra,
   LimeAuthInfo,

@@ -18,7 +18,7 @@ import {
 } from '@lime/wire';
 import { McpTokenError, type McpTokenFailureReason } from './errors.js';
 import { readEnv } from './internal/env.js';
-import { type DiscoveredMetadata, MetadataSource } from './internal/metadata-source.js';
+import { type AuthorizationServerInfo, MetadataSource } from './internal/metadata-source.js';
 import { canonicalResource, comparableResource } from './internal/resource.js';
 import { VerifiedTokenCache } from './internal/token-cache.js';
 
@@ -340,7 +340,9 @@ export class LimeMcpVerifier {
    * @example
    * const { issuer } = await verifier.authorizationServer();
    */
-  async authorizationServer(options: { signal?: AbortSignal } = {}): Promise<DiscoveredMetadata> {
+  async authorizationServer(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AuthorizationServerInfo> {
     try {
       return this.metadata.peek() ?? (await this.metadata.get(options));
     } catch (error) {
@@ -438,7 +440,7 @@ export class LimeMcpVerifier {
   private buildInfo(
     token: string,
     claims: McpBearerClaims,
-    meta: DiscoveredMetadata,
+    meta: AuthorizationServerInfo,
     resource: string | undefined,
   ): McpTokenInfo {
     const scope = typeof claims.scope === 'string' ? claims.scope : MCP_DEFAULT_SCOPE;

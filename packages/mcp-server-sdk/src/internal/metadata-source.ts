@@ -18,7 +18,7 @@ export interface MetadataSourceOptions {
 }
 
 /** What the verifier takes from RFC 8414 metadata. */
-export interface DiscoveredMetadata {
+export interface AuthorizationServerInfo {
   issuer: string;
   jwksUri: string;
   document: AuthorizationServerMetadata;
@@ -33,7 +33,7 @@ export interface DiscoveredMetadata {
 export class MetadataSource {
   readonly url: string;
   private readonly http: HttpClient;
-  private current: { meta: DiscoveredMetadata; at: number } | undefined;
+  private current: { meta: AuthorizationServerInfo; at: number } | undefined;
   private inFlight: Promise<void> | undefined;
   private lastAttemptAt: number | undefined;
   private lastError: string | undefined;
@@ -52,13 +52,13 @@ export class MetadataSource {
   }
 
   /** Fresh metadata without I/O, or `undefined`. */
-  peek(): DiscoveredMetadata | undefined {
+  peek(): AuthorizationServerInfo | undefined {
     const c = this.current;
     return c && this.options.clock() - c.at < this.options.ttlMs ? c.meta : undefined;
   }
 
   /** Fresh metadata, refreshing when permitted; stale within bounds; else `metadata_unavailable`. */
-  async get(options: { signal?: AbortSignal } = {}): Promise<DiscoveredMetadata> {
+  async get(options: { signal?: AbortSignal } = {}): Promise<AuthorizationServerInfo> {
     const fresh = this.peek();
     if (fresh) return fresh;
     const now = this.options.clock();
@@ -108,8 +108,26 @@ export class MetadataSource {
     });
   }
 
-  private async load(): Promise<DiscoveredMetadata> {
-    const { data } = await this.http.request<unknown>('GET', PATHS.oauthMetadata, { shape: 'raw' });
+  private async load(): Promise<AuthorizationServerInfo> {
+    // HttpClient aborts its request on timeout; the race also bounds a custom
+    // fetch that ignores the abort signal.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`GET ${this.url} got no answer within ${this.options.timeoutMs} ms`)),
+        this.options.timeoutMs,
+      );
+    });
+    let data: unknown;
+    try {
+      ({ data } = await Promise.race([
+        this.http.request<unknown>('GET', PATHS.oauthMetadata, { shape: 'raw' }),
+        timeout,
+      ]));
+    } finally {
+      clearTimeout(timer);
+    }
     const doc = data as Partial<AuthorizationServerMetadata> | null;
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new Error('metadata is not a JSON object, expected an RFC 8414 document');

@@ -199,16 +199,21 @@ export class JwksCache {
     if (set && this.usable(set, now)) {
       const key = set.keys.get(kid);
       if (key) return key;
-      if (now - set.fetchedAt < this.cacheTtlMs || !this.lastAttemptFailed) {
+      // Unknown kid: a verdict only if the latest fetch succeeded; otherwise the
+      // kid may be a new key we could not load (answer 503, not 401).
+      if (!this.lastAttemptFailed) {
         throw new JwtVerificationError(
           'unknown_kid',
           `kid ${describeValue(kid)} is not in the JWK Set (known: ${[...set.keys.keys()].map((k) => describeValue(k)).join(', ')}) — the token was signed by a key this issuer does not publish`,
         );
       }
     }
+    const what = set
+      ? `kid ${describeValue(kid)} is not in the cached JWK Set and the latest fetch failed`
+      : `no usable JWK Set to look up kid ${describeValue(kid)}`;
     throw new JwtVerificationError(
       'jwks_unavailable',
-      `no usable JWK Set to look up kid ${describeValue(kid)}: ${this.lastError ?? 'the key set has not been fetched yet'} (fetches are at most one per ${this.minRefreshIntervalMs} ms)`,
+      `${what}: ${this.lastError ?? 'the key set has not been fetched yet'} (fetches are at most one per ${this.minRefreshIntervalMs} ms)`,
     );
   }
 
