@@ -511,7 +511,12 @@ describe('§7 MCP OAuth lane', () => {
   });
 
   test('401 invalid_client raw for a missing or wrong agent token', async () => {
-    for (const headers of [{}, { 'x-agent-token': 'at_nope' }, { 'x-agent-token': siteToken }]) {
+    const variants: Record<string, string>[] = [
+      {},
+      { 'x-agent-token': 'at_nope' },
+      { 'x-agent-token': siteToken },
+    ];
+    for (const headers of variants) {
       const r = await http.call('POST', tokenUrl(), {
         headers,
         body: { domain: 'mcp.example.com' },

@@ -1,0 +1,154 @@
+// Options are validated at construction (TypeError naming the field); the
+// CLI parses flags and environment, prints ready credentials and shuts down
+// gracefully on SIGTERM.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PATHS } from '@lime/wire';
+import { type CoreOptions, startCore } from 'lime-core';
+import { describe, expect, test } from 'vitest';
+import { parseCliArgs } from '../src/internal/cli-args.js';
+import { approve, createRequest, httpClient } from './helpers.js';
+
+describe('CoreOptions validation', () => {
+  const bad: Array<[string, CoreOptions]> = [
+    ['port', { port: -1 }],
+    ['port', { port: 70_000 }],
+    ['port', { port: 1.5 }],
+    ['host', { host: '' }],
+    ['publicUrl', { publicUrl: 'not a url' }],
+    ['publicUrl', { publicUrl: 'ftp://x.example' }],
+    ['publicUrl', { publicUrl: 'https://x.example/?q=1' }],
+    ['powDifficulty', { powDifficulty: 65 }],
+    ['powDifficulty', { powDifficulty: -1 }],
+    ['requestTtlMs', { requestTtlMs: 0 }],
+    ['passportTtlSeconds', { passportTtlSeconds: 121 }],
+    ['bindingPassportTtlSeconds', { bindingPassportTtlSeconds: 61 }],
+    ['mcpTokenTtlSeconds', { mcpTokenTtlSeconds: 0 }],
+    ['retentionMs', { retentionMs: 0 }],
+    ['keepaliveMs', { keepaliveMs: 1 }],
+    ['retryMs', { retryMs: -5 }],
+    ['rateLimits.perIp.burst', { rateLimits: { perIp: { burst: 0, perSecond: 1 } } }],
+    [
+      'rateLimits.perCredential.perSecond',
+      { rateLimits: { perCredential: { burst: 1, perSecond: 0 } } },
+    ],
+    ['maxBodyBytes', { maxBodyBytes: 1 }],
+    ['keySize', { keySize: 1024 }],
+    ['adminToken', { adminToken: 'short' }],
+    ['clock', { clock: 5 as unknown as () => number }],
+    ['log', { log: 'yes' as unknown as () => void }],
+  ];
+  test.each(bad)('%s is refused with a TypeError naming it', async (field, options) => {
+    const err = await startCore(options).then(
+      async (core) => {
+        await core.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toContain(field);
+  });
+
+  test('a configured admin token is used; requestTtlMs sets expires_at', async () => {
+    const http = httpClient();
+    const core = await startCore({
+      powDifficulty: 0,
+      adminToken: 'a-long-enough-admin-token',
+      requestTtlMs: 5_000,
+    });
+    try {
+      expect(core.adminToken).toBe('a-long-enough-admin-token');
+      expect(core.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(core.apiBase).toBe(`${core.url}/api/v1`);
+      const site = await core.admin.createSite({ name: 's' });
+      const r = await http.call('POST', core.apiBase + PATHS.createLoginRequest, {
+        headers: { 'x-site-token': site.siteToken },
+        body: {},
+      });
+      const left = Date.parse(r.json.data.expires_at) - Date.now();
+      expect(left).toBeGreaterThan(3_000);
+      expect(left).toBeLessThanOrEqual(5_000);
+    } finally {
+      await core.close();
+      await http.close();
+    }
+  });
+
+  test('admin calls honour an aborted signal and map refusals to LimeError classes', async () => {
+    const core = await startCore({ powDifficulty: 0 });
+    try {
+      const ac = new AbortController();
+      ac.abort();
+      await expect(core.admin.createSite({}, { signal: ac.signal })).rejects.toMatchObject({
+        code: 'ABORTED',
+      });
+      const { NotFoundError, ValidationError } = await import('@lime/wire');
+      await expect(core.admin.rotateAgentToken('agt_nope')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(core.admin.createSite({ name: '' })).rejects.toBeInstanceOf(ValidationError);
+    } finally {
+      await core.close();
+    }
+  });
+});
+
+describe('CLI', () => {
+  test('flags and environment', () => {
+    expect(parseCliArgs([], {}).options).toEqual({ port: 8787 });
+    expect(
+      parseCliArgs(
+        ['--port', '0', '--difficulty=3', '--host', '0.0.0.0', '--public-url', 'https://c.example'],
+        {},
+      ).options,
+    ).toEqual({ port: 0, powDifficulty: 3, host: '0.0.0.0', publicUrl: 'https://c.example' });
+    expect(parseCliArgs([], { LIME_CORE_PORT: '9000', LIME_CORE_DIFFICULTY: '0' }).options).toEqual(
+      {
+        port: 9000,
+        powDifficulty: 0,
+      },
+    );
+    expect(parseCliArgs(['--port', '1'], { LIME_CORE_PORT: '9000' }).options.port).toBe(1);
+    expect(parseCliArgs(['--help'], {}).help).toBe(true);
+    expect(() => parseCliArgs(['--port', 'abc'], {})).toThrow(TypeError);
+    expect(() => parseCliArgs(['--nope'], {})).toThrow(/unknown argument/);
+    expect(() => parseCliArgs(['--port'], {})).toThrow(/needs a value/);
+  });
+
+  test('prints the API base and ready tokens, serves, and stops on SIGTERM', async () => {
+    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 15_000;
+    while (!out.includes('Ctrl-C') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const apiBase = /API base\s+(\S+)/.exec(out)?.[1];
+    const siteToken = /site token\s+(st_\S+)/.exec(out)?.[1];
+    const agentToken = /agent token\s+(at_\S+)/.exec(out)?.[1];
+    const adminToken = /admin token\s+(\S+)/.exec(out)?.[1];
+    expect(apiBase).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+    expect(adminToken).toBeTruthy();
+    const http = httpClient();
+    try {
+      const core = { apiBase: apiBase! } as Parameters<typeof createRequest>[1];
+      const id = await createRequest(http, core, siteToken!);
+      const r = await approve(http, core, id, agentToken!);
+      expect(r.status).toBe(200);
+    } finally {
+      await http.close();
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopped.');
+  });
+});
