@@ -18,6 +18,8 @@ export interface StreamCuttingProxy {
   readonly streamConnections: number;
   /** Event-stream connections severed by {@link cutStream} so far. */
   readonly cuts: number;
+  /** The `Last-Event-ID` each event-stream request carried (`null`: none), in order. */
+  readonly streamLastEventIds: ReadonlyArray<string | null>;
   /**
    * Sever every open event-stream connection now; if none is open (the
    * client is between reconnects), wait for the next one and sever it as
@@ -41,6 +43,7 @@ export async function startStreamCuttingProxy(target: string): Promise<StreamCut
   const { hostname, port } = new URL(target);
   const pairs = new Set<Pair>();
   let streamConnections = 0;
+  const streamLastEventIds: Array<string | null> = [];
   let cuts = 0;
   let waiters: Array<() => void> = [];
   let closed = false;
@@ -65,9 +68,11 @@ export async function startStreamCuttingProxy(target: string): Promise<StreamCut
     upstream.on('error', drop).on('close', drop);
     client.on('data', (chunk: Buffer) => {
       upstream.write(chunk);
-      if (!pair.isStream && chunk.toString('latin1').includes(STREAM_REQUEST_LINE)) {
+      const text = chunk.toString('latin1');
+      if (!pair.isStream && text.includes(STREAM_REQUEST_LINE)) {
         pair.isStream = true;
         streamConnections++;
+        streamLastEventIds.push(/^last-event-id: *(.*?)\r$/im.exec(text)?.[1] ?? null);
         const pending = waiters;
         waiters = [];
         for (const wake of pending) wake();
@@ -91,6 +96,9 @@ export async function startStreamCuttingProxy(target: string): Promise<StreamCut
     },
     get cuts() {
       return cuts;
+    },
+    get streamLastEventIds() {
+      return streamLastEventIds;
     },
     async cutStream() {
       let open = openStreams();
