@@ -157,22 +157,29 @@ describe('platform HTTP: envelope and typed errors', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('backoff grows exponentially between retries when no Retry-After is sent', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  it('backoff grows exponentially (with jitter) between retries when no Retry-After is sent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     // base 100 ms, jitter in [50%, 100%]: waits of 50–100, 100–200, 200–400 ms.
     await using a = agent({ maxRetries: 3, retryBaseDelay: 100, retryMaxDelay: 10_000 });
-    const calls = route('get', '/core/agents/me/profile', () => fail(502, 'BAD_GATEWAY'));
+    const at: number[] = [];
+    const calls = route('get', '/core/agents/me/profile', () => {
+      at.push(Date.now());
+      return fail(502, 'BAD_GATEWAY');
+    });
     const result = a.getProfile().catch((e: unknown) => e);
-    await until(() => calls.length === 1);
-    await vi.advanceTimersByTimeAsync(49);
-    expect(calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(51);
-    expect(calls).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(99);
-    expect(calls).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(101 + 400);
-    expect(calls).toHaveLength(4);
+    for (let i = 0; i < 100 && calls.length < 4; i++) {
+      await until(() => true);
+      await vi.advanceTimersByTimeAsync(10);
+    }
     expect(await result).toBeInstanceOf(ServerError);
+    expect(calls).toHaveLength(4);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(50);
+    expect(gaps[0]).toBeLessThanOrEqual(110);
+    expect(gaps[1]).toBeGreaterThanOrEqual(100);
+    expect(gaps[1]).toBeLessThanOrEqual(210);
+    expect(gaps[2]).toBeGreaterThanOrEqual(200);
+    expect(gaps[2]).toBeLessThanOrEqual(410);
   });
 
   it('429 surfaces as RateLimitError with retryAfter once retries are used up', async () => {
@@ -255,6 +262,22 @@ describe('login: approve is never retried blindly', () => {
       detail: { afterAmbiguousFailure: true },
     });
     expect((error as Error).cause).toBeInstanceOf(ConnectionError);
+    expect(approves).toHaveLength(2);
+  });
+
+  it('an approve that times out is ambiguous too: re-read, re-approve once', async () => {
+    await using a = agent({ timeout: 100 });
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    const approves = route(
+      'post',
+      `/modules/agent-login/requests/${ID}/approve`,
+      async () => {
+        await delay(400);
+        return approved();
+      },
+      () => approved(),
+    );
+    await expect(a.login(ID)).resolves.toMatchObject({ approvedAgentId: 'ag_me' });
     expect(approves).toHaveLength(2);
   });
 
