@@ -5,7 +5,7 @@
 // site receives and verifies the passport, the MCP verifier accepts a token.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,17 @@ beforeAll(async () => {
   );
   for (const f of await readdir(fixtures)) await copyFile(join(fixtures, f), join(app, f));
 }, 300_000);
+
+it('installs one @lime/wire, from its tarball (never a registry package of that name)', async () => {
+  const lock = JSON.parse(await readFile(join(scratch, 'app', 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { resolved?: string; version?: string }>;
+  };
+  const wires = Object.entries(lock.packages).filter(([path]) =>
+    path.endsWith('node_modules/@lime/wire'),
+  );
+  expect(wires.map(([path]) => path)).toEqual(['node_modules/@lime/wire']);
+  expect(wires[0]![1].resolved).toMatch(/^file:.*\.tgz$/);
+});
 
 afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
