@@ -9,7 +9,12 @@ import {
 } from '@lime/wire';
 import type { CoreStore } from './store.js';
 
-/** One token bucket: `burst` requests at once, refilled at `perSecond`. */
+/**
+ * One token bucket: `burst` requests at once, refilled at `perSecond`.
+ *
+ * @example
+ * const bucket: RateLimitBucket = { burst: 100, perSecond: 50 };
+ */
 export interface RateLimitBucket {
   /** Bucket size: requests allowed in a burst. */
   burst: number;
@@ -22,6 +27,9 @@ export interface RateLimitBucket {
  * authenticated requests are also counted against their credential (site,
  * agent or admin). Over the limit the Core answers `429 RATE_LIMIT_EXCEEDED`
  * with `Retry-After` in seconds.
+ *
+ * @example
+ * await startCore({ rateLimits: { perIp: false, perCredential: { burst: 10, perSecond: 1 } } });
  */
 export interface RateLimitOptions {
   /**
@@ -36,7 +44,12 @@ export interface RateLimitOptions {
   perCredential?: RateLimitBucket | false;
 }
 
-/** A line the Core logs. Never holds a secret. */
+/**
+ * A line the Core logs. Never holds a secret.
+ *
+ * @example
+ * await startCore({ log: (e: CoreLogEntry) => console.error(JSON.stringify(e)) });
+ */
 export interface CoreLogEntry {
   level: 'info' | 'warn' | 'error';
   message: string;

@@ -10,25 +10,45 @@ import { SigningKeyring } from './internal/signing-keys.js';
 import { MemoryStore } from './memory-store.js';
 import { type CoreOptions, resolveCoreOptions } from './options.js';
 
-/** Optional cancellation of an admin call. */
+/**
+ * Optional cancellation of an admin call.
+ *
+ * @example
+ * await core.admin.createSite({ name: 'x' }, { signal: AbortSignal.timeout(1_000) });
+ */
 export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** Input of {@link CoreAdmin.createSite}. */
+/**
+ * Input of {@link CoreAdmin.createSite}.
+ *
+ * @example
+ * await core.admin.createSite({ name: 'shop' });
+ */
 export interface CreateSiteInput {
   /** Display name. @default 'site' */
   name?: string;
 }
 
-/** Result of {@link CoreAdmin.createSite}. The token is shown only here. */
+/**
+ * Result of {@link CoreAdmin.createSite}. The token is shown only here.
+ *
+ * @example
+ * const { siteId, siteToken } = await core.admin.createSite();
+ */
 export interface CreatedSiteResult {
   siteId: string;
   siteToken: string;
   name: string;
 }
 
-/** Input of {@link CoreAdmin.createAgent}: the §3.6 profile fields. */
+/**
+ * Input of {@link CoreAdmin.createAgent}: the §3.6 profile fields.
+ *
+ * @example
+ * await core.admin.createAgent({ displayName: 'bot', userKycLevel: 2, agentReputation: 0.9 });
+ */
 export interface CreateAgentInput {
   /** @default null */
   displayName?: string | null;
@@ -46,7 +66,12 @@ export interface CreateAgentInput {
   oauthAllowed?: boolean;
 }
 
-/** Result of {@link CoreAdmin.createAgent}. The token is shown only here. */
+/**
+ * Result of {@link CoreAdmin.createAgent}. The token is shown only here.
+ *
+ * @example
+ * const { agentId, agentToken, userId } = await core.admin.createAgent({ displayName: 'bot' });
+ */
 export interface CreatedAgentResult {
   agentId: string;
   agentToken: string;

@@ -1,6 +1,11 @@
 import type { LoginStatus } from '@lime/wire';
 
-/** A site (relying party). `tokenHash` is the hex SHA-256 of its site token. */
+/**
+ * A site (relying party). `tokenHash` is the hex SHA-256 of its site token.
+ *
+ * @example
+ * const site: SiteRecord | undefined = await store.getSite(siteId);
+ */
 export interface SiteRecord {
   siteId: string;
   name: string;
@@ -10,7 +15,12 @@ export interface SiteRecord {
   createdAt: number;
 }
 
-/** An agent and the profile fields of PROTOCOL.md §3.6. */
+/**
+ * An agent and the profile fields of PROTOCOL.md §3.6.
+ *
+ * @example
+ * const agent: AgentRecord | undefined = await store.getAgent(agentId);
+ */
 export interface AgentRecord {
   agentId: string;
   userId: string;
@@ -26,7 +36,12 @@ export interface AgentRecord {
   createdAt: number;
 }
 
-/** A headless login request (§3). Times are ms since the epoch. */
+/**
+ * A headless login request (§3). Times are ms since the epoch.
+ *
+ * @example
+ * const request: LoginRequestRecord | undefined = await store.getLoginRequest(id);
+ */
 export interface LoginRequestRecord {
   id: string;
   siteId: string;
@@ -40,7 +55,12 @@ export interface LoginRequestRecord {
   redirectUrl: string | null;
 }
 
-/** A binding request (§5). */
+/**
+ * A binding request (§5).
+ *
+ * @example
+ * const binding: BindingRecord | undefined = await store.getBinding(bindingId);
+ */
 export interface BindingRecord {
   id: string;
   siteId: string;
@@ -51,7 +71,12 @@ export interface BindingRecord {
   agentId: string | null;
 }
 
-/** A retained login event of one site. `data` is the one-line JSON of the SSE frame. */
+/**
+ * A retained login event of one site. `data` is the one-line JSON of the SSE frame.
+ *
+ * @example
+ * const event: StoredEvent = await store.appendEvent(siteId, '{"type":"expired"}', Date.now());
+ */
 export interface StoredEvent {
   /** Per-site, strictly increasing, starting at 1. */
   id: number;
@@ -60,7 +85,12 @@ export interface StoredEvent {
   at: number;
 }
 
-/** Result of {@link CoreStore.eventsAfter}. */
+/**
+ * Result of {@link CoreStore.eventsAfter}.
+ *
+ * @example
+ * const { events, truncated } = await store.eventsAfter(siteId, 41);
+ */
 export interface EventReplay {
   /** Retained events with id greater than the one asked for, in id order. */
   events: StoredEvent[];

@@ -18,6 +18,11 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 const KEEPALIVE_FRAME = 'data: {"type":"keepalive"}\n\n';
 const RESYNC_FRAME = 'data: {"type":"resync"}\n\n';
 
+/** Still worth writing to: neither ended by us nor destroyed by the peer. */
+function writable(res: ServerResponse): boolean {
+  return !res.writableEnded && !res.destroyed;
+}
+
 function frame(event: StoredEvent): string {
   return `id: ${event.id}\ndata: ${event.data}\n\n`;
 }
@@ -76,8 +81,10 @@ export class EventHub {
     }
     set.add(conn);
     res.on('close', () => this.drop(conn));
+    // A peer reset must never become an unhandled 'error' event.
+    res.on('error', () => this.drop(conn));
     conn.keepalive = setInterval(() => {
-      if (!res.writableEnded) res.write(KEEPALIVE_FRAME);
+      if (writable(res)) res.write(KEEPALIVE_FRAME);
     }, this.options.keepaliveMs);
     conn.keepalive.unref?.();
 
@@ -92,7 +99,7 @@ export class EventHub {
       this.fail(conn, { type: 'error', code: 'INTERNAL_ERROR', message: 'event replay failed' });
       return;
     }
-    if (res.writableEnded) return;
+    if (!writable(res)) return;
     if (replay.truncated) {
       res.write(RESYNC_FRAME);
       // After a resync the client takes ids as they come from here on.
@@ -120,7 +127,7 @@ export class EventHub {
   }
 
   private write(conn: StreamConnection, event: StoredEvent, replayed: boolean): boolean {
-    if (event.id <= conn.lastSentId || conn.res.writableEnded) return false;
+    if (event.id <= conn.lastSentId || !writable(conn.res)) return false;
     conn.lastSentId = event.id;
     conn.res.write(frame(event));
     if (replayed) this.options.onReplayed(event);
@@ -136,7 +143,7 @@ export class EventHub {
   }
 
   private fail(conn: StreamConnection, error: StreamErrorEvent): void {
-    if (!conn.res.writableEnded) conn.res.end(`data: ${JSON.stringify(error)}\n\n`);
+    if (writable(conn.res)) conn.res.end(`data: ${JSON.stringify(error)}\n\n`);
     this.drop(conn);
   }
 
@@ -144,7 +151,7 @@ export class EventHub {
   closeAll(): void {
     for (const set of this.bySite.values()) {
       for (const conn of [...set]) {
-        if (!conn.res.writableEnded) conn.res.end();
+        if (writable(conn.res)) conn.res.end();
         this.drop(conn);
       }
     }

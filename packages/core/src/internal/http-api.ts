@@ -10,7 +10,12 @@ import { CoreProblem, invalidField, isPlainObject } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PARAM, Router } from './router.js';
 
-/** Prefix of the admin API (PROTOCOL.md §8; the routes are this Core's own). */
+/**
+ * Prefix of the admin API (PROTOCOL.md §8; the routes are this Core's own).
+ *
+ * @example
+ * await fetch(`${core.url}${ADMIN_PREFIX}/sites`, { method: 'POST', headers: { authorization: `Bearer ${core.adminToken}` } });
+ */
 export const ADMIN_PREFIX = '/admin/v1';
 
 interface Reply {
