@@ -52,7 +52,10 @@ beforeAll(async () => {
   ensureBuilt();
   core = await startCore({ powDifficulty: 0 });
   const tsup = createRequire(import.meta.url).resolve('tsup');
-  const esbuild = createRequire(tsup)('esbuild') as typeof import('esbuild');
+  // esbuild is tsup's own bundler (not a direct dependency), so type just what we use.
+  const esbuild = createRequire(tsup)('esbuild') as {
+    build(options: Record<string, unknown>): Promise<{ outputFiles: Array<{ text: string }> }>;
+  };
   const result = await esbuild.build({
     entryPoints: [join(dist, 'index.js')],
     bundle: true,
