@@ -101,23 +101,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           out.step('site', `created login request ${event.loginRequestId}`, event.durationMs);
         } else if (event.type === 'passport-verified') {
           passport = { ...event.passport.claims };
-          const p = event.passport;
           out.step(
             'site',
-            `received the passport for ${p.requestId} and verified it`,
-            event.waitedMs,
+            `POST /login/finish: the passport answers ${event.passport.requestId}, the request this client started`,
           );
-          out.detail({
-            'agent (sub)': p.agentId,
-            'owner (user_id)': p.userId,
-            site_id: p.siteId,
-            request_id: `${p.requestId} (matches the request this client started)`,
-            jti: `${p.jti} (now used up)`,
-            user_kyc_level: p.userKycLevel,
-            agent_reputation: p.agentReputation,
-            issuer: p.issuer,
-            lifetime: `${Math.round((p.expiresAt.getTime() - p.issuedAt.getTime()) / 1000)} s`,
-          });
         } else if (event.type === 'session-opened') {
           out.step('site', `opened a session for agent ${event.session.agentId}`);
         } else if (event.type === 'login-failed') {
@@ -126,6 +113,35 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       },
     });
     cleanup.push(() => backend.close());
+    // Watch the site's event stream: passports arrive here, already verified.
+    const stopWatching = new AbortController();
+    cleanup.push(async () => stopWatching.abort());
+    void (async () => {
+      for await (const event of backend.site.events({ signal: stopWatching.signal })) {
+        if (event.type === 'login') {
+          const p = event.passport;
+          out.step(
+            'site',
+            `passport for ${p.requestId} arrived on the event stream (event id ${event.eventId ?? '-'}), verified: RS256 signature, audience, issuer, lifetime, single use`,
+          );
+          out.detail({
+            'agent (sub)': p.agentId,
+            'owner (user_id)': p.userId,
+            site_id: p.siteId,
+            request_id: p.requestId,
+            jti: p.jti,
+            user_kyc_level: p.userKycLevel,
+            agent_reputation: p.agentReputation,
+            issuer: p.issuer,
+            lifetime: `${Math.round((p.expiresAt.getTime() - p.issuedAt.getTime()) / 1000)} s`,
+          });
+        } else if (event.type === 'disconnected') {
+          out.step('site', `event stream dropped (${event.error.code}), reconnecting`);
+        } else if (event.type === 'rejected') {
+          out.step('site', `refused a passport for ${event.requestId}: ${event.error.reason}`);
+        }
+      }
+    })();
     out.step(
       'site',
       `example site backend (express) on ${backend.url}, event stream open`,

@@ -27,7 +27,7 @@ describe('npm run demo', () => {
       /edge +example edge MCP server/,
       /agent +POST \/login\/start/,
       /agent +solved the proof of work/,
-      /site +received the passport .* and verified it/,
+      /site +POST \/login\/finish: the passport answers/,
       /site +opened a session/,
       /mcp +whoami called by agent/,
       /edge +whoami called by agent/,
@@ -41,6 +41,12 @@ describe('npm run demo', () => {
       );
       at = next;
     }
+    // The passport reaches the site's stream between the start and the finish
+    // (before or after the agent hears back from its approve call: both happen).
+    const line = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const arrived = line(/site +passport for lr_\S+ arrived on the event stream .*verified/);
+    expect(arrived).toBeGreaterThan(line(/agent +POST \/login\/start/));
+    expect(arrived).toBeLessThan(line(/site +POST \/login\/finish/));
     expect(out).toMatch(/^ +\+\d+ ms +agent +solved the proof of work .*\(\d+ ms\)$/m);
     // The verified claims are printed…
     expect(out).toContain(`agent (sub)`);
