@@ -1,5 +1,6 @@
 import {
   AbortError,
+  ConnectionError,
   type CreateBindingRequestData,
   type CreateLoginRequestData,
   HEADERS,
@@ -8,6 +9,7 @@ import {
   JwksCache,
   LimeError,
   PATHS,
+  sleep,
   TimeoutError,
 } from '@lime/wire';
 import { InvalidPassportError, LoginExpiredError, StreamClosedError } from './errors.js';
@@ -198,6 +200,8 @@ export class LimeSite implements AsyncDisposable {
   private readonly openWaiters = new Set<OpenWaiter>();
   private stopError: LimeError | undefined;
   private closed = false;
+  /** Fires on close(): cancels internal waits so nothing outlives the site. */
+  private readonly closing = new AbortController();
   /** Deliveries settle in stream order, although passports verify concurrently. */
   private delivery: Promise<void> = Promise.resolve();
 
@@ -259,6 +263,11 @@ export class LimeSite implements AsyncDisposable {
         this.emit({ type: 'disconnected', error });
         this.report(error);
       },
+      onEnd: () =>
+        this.emit({
+          type: 'disconnected',
+          error: new ConnectionError('the server ended the event stream; reconnecting'),
+        }),
       onStop: (error) => this.handleStop(error),
     });
   }
@@ -414,7 +423,7 @@ export class LimeSite implements AsyncDisposable {
     }
     if (this.closed) return Promise.reject(new StreamClosedError());
     const known = this.outcomes.get(requestId);
-    if (known) return settle(known, requestId);
+    if (known) return this.settleKnown(known, requestId);
     if (this.stopError) return Promise.reject(this.stopError);
     const { signal } = options;
     if (signal?.aborted) {
@@ -566,6 +575,7 @@ export class LimeSite implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.stream.close();
     const closedError = new StreamClosedError();
     this.rejectAll(closedError);
@@ -590,14 +600,37 @@ export class LimeSite implements AsyncDisposable {
 
   // ——— internals ———
 
+  /**
+   * A buffered outcome for a late `waitForLogin()`. A passport that has
+   * expired since it arrived is not handed out any more: the login must be
+   * completed within the passport's lifetime.
+   */
+  private settleKnown(outcome: LoginOutcome, requestId: string): Promise<Passport> {
+    if (outcome.kind === 'approved') {
+      const limit = outcome.passport.expiresAt.getTime() + this.options.clockTolerance * 1000;
+      if (Date.now() >= limit) {
+        return Promise.reject(
+          new InvalidPassportError(
+            'expired',
+            `the passport for '${requestId}' arrived but expired at ${outcome.passport.expiresAt.toISOString()} before waitForLogin() was called — create a new login request`,
+          ),
+        );
+      }
+    }
+    return settle(outcome, requestId);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StreamClosedError('this LimeSite was closed; create a new one');
   }
 
   private startStream(): void {
     if (this.closed || this.stopError) return;
+    if (this.stream.isRunning) return;
     this.stream.start();
-    // Load the keys while the stream connects, so the first passport verifies at once.
+    // Load the keys while the stream connects, so the first passport verifies at once
+    // (once per start: warmup always fetches).
+    if (this.keys.stats().fetchedAt !== undefined) return;
     this.keys.warmup().catch((error: unknown) => {
       this.report(
         error instanceof LimeError
@@ -740,7 +773,7 @@ export class LimeSite implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof InvalidPassportError) || error.reason !== 'unknown_kid') throw error;
       const wait = this.options.jwks.minRefreshInterval;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10));
+      if (wait > 0) await sleep(wait + 10, this.closing.signal).catch(() => {});
       if (this.closed) throw error;
       return await this.verifier.verifyPassport(jwt, requestId, this.streamReplayStore, undefined);
     }

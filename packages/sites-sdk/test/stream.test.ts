@@ -460,6 +460,40 @@ describe('delivery', () => {
     await it1.return?.();
   });
 
+  it('a buffered passport that expired before waitForLogin() is not handed out', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream, { watchdogTimeout: 10 * 60_000 });
+    await site.connect();
+    handles[0]!.push(approved('lr_late', 1));
+    await tick(10);
+    await tick(60_000 + 30_000 + 1_000); // passport lifetime + clock tolerance
+    await expect(site.waitForLogin('lr_late')).rejects.toMatchObject({ reason: 'expired' });
+  });
+
+  it('the JWK Set is fetched once for the stream, not per subscriber', async () => {
+    const { stream } = scripted();
+    const { site, core } = makeSite(stream);
+    for (let i = 0; i < 20; i++) void site.waitForLogin(`lr_${i}`).catch(() => {});
+    site.onLogin(() => {});
+    await site.connect();
+    await tick(10);
+    expect(core.calls.jwks).toBe(1);
+  });
+
+  it('a clean end by the server is a disconnected event, not an error', async () => {
+    const { handles, stream } = scripted();
+    const { site, errors } = makeSite(stream, { reconnectMinDelay: 10 });
+    const iterator = site.events();
+    await tick();
+    handles[0]!.end();
+    await tick(100);
+    const types: string[] = [];
+    for (let i = 0; i < 3; i++) types.push(((await iterator.next()).value as SiteEvent).type);
+    expect(types).toEqual(['connected', 'disconnected', 'connected']);
+    expect(errors).toEqual([]);
+    await iterator.return?.();
+  });
+
   it('unsubscribe stops a handler', async () => {
     const { handles, stream } = scripted();
     const { site } = makeSite(stream);

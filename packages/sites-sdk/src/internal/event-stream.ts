@@ -43,6 +43,8 @@ export interface EventStreamOptions {
   onOpen: () => void;
   /** A connection failed or dropped; the stream will reconnect. */
   onDisconnect: (error: LimeError) => void;
+  /** The server ended the stream cleanly (restart, deploy); it will reconnect. */
+  onEnd: () => void;
   /** The stream stopped for good (401/403): no more reconnects. */
   onStop: (error: LimeError) => void;
 }
@@ -75,6 +77,11 @@ export class EventStream {
   /** True while a connection is open and streaming. */
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** True while the reconnect loop runs (connected or not). */
+  get isRunning(): boolean {
+    return this.state === 'running';
   }
 
   /** True once stopped by a credential failure (until `start()` again). */
@@ -136,7 +143,10 @@ export class EventStream {
         this.options.onOpen();
         this.releaseOpenWaiters();
         await this.consume(response);
+        if (!this.running) break;
         // The server ended the stream cleanly (restart, deploy): come back after `retry:`.
+        this.connected = false;
+        this.options.onEnd();
         delay = this.delay(0);
       } catch (error) {
         this.connected = false;
