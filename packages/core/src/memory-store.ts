@@ -182,8 +182,10 @@ export class MemoryStore implements CoreStore {
     return { events: log.events.slice(start), truncated, lastId: log.lastId };
   }
 
-  async pruneEvents(before: number): Promise<void> {
-    for (const log of this.logs.values()) {
+  async pruneEvents(before: number, siteId?: string): Promise<void> {
+    const one = siteId === undefined ? undefined : this.logs.get(siteId);
+    const logs = siteId === undefined ? this.logs.values() : one ? [one] : [];
+    for (const log of logs) {
       let head = log.head;
       while (head < log.events.length && log.events[head]!.at < before) {
         log.prunedThrough = log.events[head]!.id;

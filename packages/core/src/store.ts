@@ -155,8 +155,8 @@ export interface CoreStore {
   appendEvent(siteId: string, data: string, at: number): Promise<StoredEvent>;
   /** Retained events of a site with id > `afterId`. */
   eventsAfter(siteId: string, afterId: number): Promise<EventReplay>;
-  /** Drop events older than `before` (ms) from every site's log. */
-  pruneEvents(before: number): Promise<void>;
+  /** Drop events older than `before` (ms) from one site's log, or from every site's. */
+  pruneEvents(before: number, siteId?: string): Promise<void>;
 
   /** Release resources. */
   close(): Promise<void>;

@@ -379,6 +379,11 @@ export class CoreService {
     return n;
   }
 
+  /** Drop one site's events older than the retention window (before a replay). */
+  async pruneSiteEvents(siteId: string): Promise<void> {
+    await this.store.pruneEvents(this.now() - this.options.retentionMs, siteId);
+  }
+
   /** Drop events and finished requests older than the retention window. */
   async pruneRetention(): Promise<void> {
     const before = this.now() - this.options.retentionMs;

@@ -137,7 +137,7 @@ export function createHttpApi(deps: HttpApiDeps) {
           throw invalidField(HEADERS.lastEventId, 'must be a decimal event id this stream sent');
         }
         lastEventId = Number(v);
-        await service.pruneRetention();
+        await service.pruneSiteEvents(s.siteId);
       }
       await hub.open(s.siteId, ctx.res, lastEventId, ctx.base);
       return null;
