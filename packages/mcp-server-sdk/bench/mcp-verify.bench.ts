@@ -1,0 +1,180 @@
+// pnpm bench:mcp-verify — how fast lime-mcp-server-sdk checks bearers.
+//
+// 1. Fresh-token verifications/s on one core: LimeMcpVerifier (all checks on,
+//    token cache off) vs jose's default jwtVerify + createLocalJWKSet, same
+//    tokens, same run; plus Node's bare crypto.verify as the ceiling.
+// 2. Repeated bearers/s (the verified-token cache).
+// 3. A flood of 1,000 tokens with unknown kids: JWKS fetches, endpoint
+//    answering and failing.
+// Tokens are minted locally (node:crypto); metadata and JWKS are served from
+// memory through an injected fetch, so no Core and no network are involved.
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { PATHS } from '@lime/wire';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { LimeMcpVerifier } from 'lime-mcp-server-sdk';
+
+const BASE = 'https://core.bench.example';
+const API = `${BASE}/api/v1`;
+const DOMAIN = 'tools.bench.example';
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = {
+  ...(publicKey.export({ format: 'jwk' }) as Record<string, string>),
+  kid: 'bench-1',
+  use: 'sig',
+  alg: 'RS256',
+};
+const jwks = { keys: [jwk] };
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+function mint(i: number, kid = 'bench-1'): string {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'RS256', kid, typ: 'JWT' })}.${b64({
+    iss: BASE,
+    sub: `agt_${i}`,
+    aud: 'mcp',
+    iat: now,
+    exp: now + 300,
+    jti: `jti-${i}-${Math.random().toString(36).slice(2)}`,
+    domain: DOMAIN,
+    client_id: `agt_${i}`,
+    scope: 'mcp',
+  })}`;
+  return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`;
+}
+
+function fakeCore(state: { jwksUp: boolean; jwksFetches: number }) {
+  return async (input: string | URL | Request): Promise<Response> => {
+    const url = String(input);
+    if (url === API + PATHS.oauthMetadata) {
+      return Response.json({
+        issuer: BASE,
+        token_endpoint: API + PATHS.oauthToken,
+        jwks_uri: API + PATHS.jwks,
+        grant_types_supported: ['client_credentials'],
+      });
+    }
+    if (url === API + PATHS.jwks) {
+      state.jwksFetches++;
+      return state.jwksUp ? Response.json(jwks) : new Response('down', { status: 503 });
+    }
+    return new Response('not found', { status: 404 });
+  };
+}
+
+async function rate(label: string, n: number, fn: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(n, 2000); i++) await fn(i); // warm up (JIT, caches)
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fn(i);
+  const perSecond = n / ((performance.now() - start) / 1000);
+  console.log(
+    `  ${label.padEnd(58)} ${Math.round(perSecond).toLocaleString('en-US').padStart(10)} /s`,
+  );
+  return perSecond;
+}
+
+const DISTINCT = 2_000;
+const FRESH_N = Number(process.env.BENCH_N ?? 20_000);
+console.log(`minting ${DISTINCT} distinct tokens…`);
+const tokens = Array.from({ length: DISTINCT }, (_, i) => mint(i));
+const tok = (i: number) => tokens[i % DISTINCT]!;
+
+console.log(
+  `\nfresh-token verifications, one core (${FRESH_N.toLocaleString('en-US')} each; machine shared, expect noise)`,
+);
+const state = { jwksUp: true, jwksFetches: 0 };
+const ours = new LimeMcpVerifier({
+  baseUrl: BASE,
+  expectedDomain: DOMAIN,
+  fetch: fakeCore(state),
+  tokenCacheSize: 0,
+});
+await ours.warmup();
+const oursWeb = new LimeMcpVerifier({
+  baseUrl: BASE,
+  expectedDomain: DOMAIN,
+  fetch: fakeCore(state),
+  tokenCacheSize: 0,
+  crypto: 'webcrypto',
+});
+await oursWeb.warmup();
+const check = async (v: LimeMcpVerifier, t: string) => {
+  const r = await v.verify(t);
+  if (!r.valid) throw new Error(`bench token refused: ${r.message}`);
+};
+const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
+const ceiling = await rate(
+  'node:crypto verify only (no parsing, no checks) — ceiling',
+  FRESH_N,
+  (i) => {
+    const t = tok(i);
+    const dot = t.lastIndexOf('.');
+    return verify(
+      'RSA-SHA256',
+      Buffer.from(t.slice(0, dot), 'latin1'),
+      keyObject,
+      Buffer.from(t.slice(dot + 1), 'base64url'),
+    );
+  },
+);
+const oursRate = await rate('LimeMcpVerifier.verify (node backend, all checks)', FRESH_N, (i) =>
+  check(ours, tok(i)),
+);
+const localSet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+const joseN = Math.max(2_000, Math.floor(FRESH_N / 4));
+const joseRate = await rate('jose jwtVerify + createLocalJWKSet (its default path)', joseN, (i) =>
+  jwtVerify(tok(i), localSet, {
+    issuer: BASE,
+    audience: 'mcp',
+    algorithms: ['RS256'],
+    requiredClaims: ['exp', 'iat', 'sub'],
+  }),
+);
+const webRate = await rate('LimeMcpVerifier.verify (webcrypto backend, forced)', joseN, (i) =>
+  check(oursWeb, tok(i)),
+);
+console.log(
+  `  ratio ours/jose: ${(oursRate / joseRate).toFixed(1)}×   ours/ceiling: ${((oursRate / ceiling) * 100).toFixed(0)} %   webcrypto/jose: ${(webRate / joseRate).toFixed(1)}×`,
+);
+
+console.log('\nrepeated bearers (verified-token cache)');
+const cached = new LimeMcpVerifier({
+  baseUrl: BASE,
+  expectedDomain: DOMAIN,
+  fetch: fakeCore(state),
+});
+const sessions = tokens.slice(0, 100);
+for (const t of sessions) await check(cached, t);
+await rate('LimeMcpVerifier.verify, 100 sessions repeating their bearer', 1_000_000, (i) =>
+  cached.verify(sessions[i % 100]!),
+);
+
+console.log('\nflood: 1,000 tokens with unknown kids (minRefreshInterval 60 s)');
+for (const up of [true, false]) {
+  const s = { jwksUp: true, jwksFetches: 0 };
+  let now = Date.now();
+  const v = new LimeMcpVerifier({
+    baseUrl: BASE,
+    expectedDomain: DOMAIN,
+    fetch: fakeCore(s),
+    tokenCacheSize: 0,
+    clock: () => now,
+  });
+  await v.warmup();
+  s.jwksUp = up;
+  now += 60_000; // a refresh is permitted again: the flood may cause one, and only one
+  const before = s.jwksFetches;
+  const [, p, sig] = tokens[0]!.split('.');
+  const forged = Array.from(
+    { length: 1000 },
+    (_, i) => `${b64({ alg: 'RS256', kid: `unknown-${i}`, typ: 'JWT' })}.${p}.${sig}`,
+  );
+  const concurrent = await Promise.all(forged.slice(0, 500).map((t) => v.verify(t)));
+  const sequential = [];
+  for (const t of forged.slice(500)) sequential.push(await v.verify(t));
+  const reasons = new Set(
+    [...concurrent, ...sequential].map((r) => (r.valid ? 'valid' : r.reason)),
+  );
+  console.log(
+    `  JWKS endpoint ${up ? 'answering' : 'failing  '}: ${s.jwksFetches - before} JWKS fetch(es) for 1,000 tokens (500 concurrent + 500 sequential); results: ${[...reasons].join(', ')}`,
+  );
+}
