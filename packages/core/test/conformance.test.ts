@@ -701,6 +701,13 @@ describe('§8 admin HTTP API', () => {
     expectFailure(await admin(`/login-requests/${id}/expire`), 409, 'REQUEST_ALREADY_APPROVED');
     expectFailure(await admin('/login-requests/lr_nope/expire'), 404, 'REQUEST_NOT_FOUND');
 
+    const listed = expectSuccess(
+      await http.call('GET', `${core.url}/admin/v1/signing-keys`, {
+        headers: { authorization: `Bearer ${core.adminToken}` },
+      }),
+    );
+    expect(listed.published).toContain(listed.active_kid);
+    expect(expectSuccess(await admin('/sweep')).expired).toBe(0);
     const rot = expectSuccess(await admin('/signing-keys/rotate', { activate: false }));
     const before = (await core.admin.signingKeys()).activeKid;
     expect(rot.active_kid).toBe(before);

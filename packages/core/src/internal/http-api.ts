@@ -305,6 +305,15 @@ export function createHttpApi(deps: HttpApiDeps) {
     const r = await service.completeBinding(param(ctx), body.agent_id);
     return { passport: r.passport, redirect_url: r.redirectUrl };
   });
+  adminRoute('GET', '/signing-keys', async () => ({
+    active_kid: service.keys.activeKid,
+    published: service.keys.publishedKids(),
+  }));
+  adminRoute('POST', '/sweep', async () => {
+    const expired = await service.sweepExpired();
+    await service.pruneRetention();
+    return { expired };
+  });
   adminRoute('POST', '/pow-difficulty', async (_ctx, body) => {
     service.setPowDifficulty(body.difficulty);
     return { difficulty: service.powDifficulty };
