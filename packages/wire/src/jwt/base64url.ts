@@ -12,6 +12,10 @@ for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
  * True when `text[start, end)` is canonical unpadded base64url: only the 64
  * alphabet characters, a length that is not 1 mod 4, and zero unused bits in
  * the last character (so no two strings decode to the same bytes).
+ *
+ * @example
+ * isStrictBase64url('AA'); // true
+ * isStrictBase64url('AB'); // false: unused bits set
  */
 export function isStrictBase64url(text: string, start = 0, end = text.length): boolean {
   const length = end - start;
@@ -44,7 +48,12 @@ export function base64urlByteLength(length: number): number {
   return Math.floor((length * 3) / 4);
 }
 
-/** Portable decoder, used where `Buffer` is not available. Input must be valid. */
+/**
+ * Portable decoder, used where `Buffer` is not available. Input must be valid.
+ *
+ * @example
+ * decodeBase64urlPortable('AQAB'); // Uint8Array [1, 0, 1]
+ */
 export function decodeBase64urlPortable(text: string): Uint8Array {
   const out = new Uint8Array(base64urlByteLength(text.length));
   let acc = 0;
@@ -61,7 +70,12 @@ export function decodeBase64urlPortable(text: string): Uint8Array {
   return out;
 }
 
-/** Base64url-encode bytes (no padding). */
+/**
+ * Base64url-encode bytes (no padding).
+ *
+ * @example
+ * encodeBase64url(new Uint8Array([1, 0, 1])); // 'AQAB'
+ */
 export function encodeBase64url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;

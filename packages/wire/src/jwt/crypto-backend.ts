@@ -72,7 +72,12 @@ export function findNodeBuiltins(): NodeBuiltins | null {
   return nodeBuiltins;
 }
 
-/** The backend `auto` resolves to on this runtime. */
+/**
+ * The backend `auto` resolves to on this runtime.
+ *
+ * @example
+ * defaultCryptoBackend(); // 'node' on Node ≥ 20.16, 'webcrypto' on Workers/Deno without node compat
+ */
 export function defaultCryptoBackend(): CryptoBackendName {
   return findNodeBuiltins() ? 'node' : 'webcrypto';
 }
@@ -94,6 +99,9 @@ const RS256_WEBCRYPTO = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
  * Import an RSA public key once, for repeated RS256 checks. On `node` this is
  * synchronous under the hood (`createPublicKey({format: 'jwk'})`); if the
  * runtime's Node layer refuses the key (partial polyfills), WebCrypto is used.
+ *
+ * @example
+ * const key = await importRsaKey({ n, e: 'AQAB' }, defaultCryptoBackend());
  */
 export async function importRsaKey(
   material: RsaKeyMaterial,
@@ -128,6 +136,9 @@ const encoder = new TextEncoder();
 /**
  * Check an RS256 signature over the ASCII `signingInput` (`header.payload`).
  * Synchronous (returns a boolean) with a Node key, a promise with WebCrypto.
+ *
+ * @example
+ * const ok = await verifyRs256(key, 'header.payload', signatureBytes);
  */
 export function verifyRs256(
   key: ImportedKey,

@@ -396,7 +396,12 @@ export class JwksCache {
   }
 }
 
-/** Why a JWK is not a usable RS256 verification key, or `null`. */
+/**
+ * Why a JWK is not a usable RS256 verification key, or `null`.
+ *
+ * @example
+ * jwkProblem({ kty: 'EC', kid: 'a' }); // "has kty 'EC', expected 'RSA'"
+ */
 export function jwkProblem(jwk: unknown): string | null {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'is not an object';
   const k = jwk as Record<string, unknown>;
@@ -419,7 +424,12 @@ export function jwkProblem(jwk: unknown): string | null {
   return null;
 }
 
-/** Bit length of a base64url RSA modulus (leading zero bytes/bits discounted). */
+/**
+ * Bit length of a base64url RSA modulus (leading zero bytes/bits discounted).
+ *
+ * @example
+ * rsaModulusBits(jwk.n); // 2048
+ */
 export function rsaModulusBits(n: string): number {
   const bytes = decodeSegmentBytes(n);
   let i = 0;
