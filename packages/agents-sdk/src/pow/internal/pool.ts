@@ -150,13 +150,14 @@ export class PowPool {
       // (tsx, --inspect, …), which also keeps its start-up short.
       execArgv: [],
     });
-    worker.unref();
     const slot: Slot = { worker, jobs: new Set() };
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on('error', (error) => this.onWorkerLost(slot, error));
     worker.on('exit', (code) =>
       this.onWorkerLost(slot, new Error(`proof-of-work worker exited with code ${code}`)),
     );
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
     return slot;
   }
 
