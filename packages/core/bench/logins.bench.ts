@@ -7,6 +7,7 @@
 //   pnpm bench:core --clients 100 --duration 5
 //   BENCH_CLIENTS=20 BENCH_DURATION=3 pnpm bench:core
 //   pnpm bench:core --in-process             # Core in the driver's process
+//   BENCH_CORE_PROF=/tmp/prof pnpm bench:core # CPU profile of the Core process
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PATHS } from '@lime/wire';
@@ -52,7 +53,13 @@ async function startTarget(): Promise<Target> {
     };
   }
   const child = fork(fileURLToPath(new URL('./core-process.ts', import.meta.url)), {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CORE_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CORE_PROF}`]
+        : []),
+    ],
     env: { ...process.env, BENCH_CLIENTS: String(clients) },
   });
   const next = <T>(type: string) =>
