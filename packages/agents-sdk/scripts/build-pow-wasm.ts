@@ -242,7 +242,7 @@ export function generatePowWat(): string {
 }
 
 /** Assemble WAT text with wabt (SIMD enabled) and return the module bytes. */
-export async function compilePowWat(wat: string): Promise<Uint8Array> {
+export async function compilePowWat(wat: string): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('sha256-simd.wat', wat, { simd: true });
   try {
