@@ -13,6 +13,9 @@ import { LimeError, type LimeErrorOptions } from '@lime/wire';
  *
  * An MCP access token or a binding passport sent to the wrong verifier fails
  * with `wrong_audience`, and the message names the likely mix-up.
+ *
+ * @example
+ * const status = (r: InvalidPassportReason) => (r === 'jwks_unavailable' ? 503 : 401);
  */
 export type InvalidPassportReason =
   | JwtFailureReason

@@ -25,7 +25,12 @@ export interface ReplayStore {
   consume(jti: string, expiresAt: Date): boolean | Promise<boolean>;
 }
 
-/** Options of {@link MemoryReplayStore}. */
+/**
+ * Options of {@link MemoryReplayStore}.
+ *
+ * @example
+ * new MemoryReplayStore({ maxEntries: 10_000 });
+ */
 export interface MemoryReplayStoreOptions {
   /**
    * Most ids held at once. When full, the oldest entry is dropped even if it
