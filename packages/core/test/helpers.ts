@@ -90,6 +90,8 @@ export async function approve(http: HttpClient, core: Core, id: string, agentTok
 export interface SseMessage {
   id: string | undefined;
   data: Json;
+  /** Arrival time (ms). */
+  at: number;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function openStream(
       } catch {
         data = e.data;
       }
-      messages.push({ id: e.id, data });
+      messages.push({ id: e.id, data, at: performance.now() });
       wake();
     },
     onRetry(r) {
@@ -204,6 +206,6 @@ export async function openStream(
 }
 
 /** Events other than keepalives. */
-export function significant(messages: SseMessage[]): SseMessage[] {
-  return messages.filter((m) => m.data?.type !== 'keepalive');
+export function significant(messages: SseMessage[]): Array<Omit<SseMessage, 'at'>> {
+  return messages.filter((m) => m.data?.type !== 'keepalive').map(({ id, data }) => ({ id, data }));
 }
