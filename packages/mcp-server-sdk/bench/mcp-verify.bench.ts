@@ -61,15 +61,35 @@ function fakeCore(state: { jwksUp: boolean; jwksFetches: number }) {
   };
 }
 
-async function rate(label: string, n: number, fn: (i: number) => unknown): Promise<number> {
-  for (let i = 0; i < Math.min(n, 2000); i++) await fn(i); // warm up (JIT, caches)
+async function timed(n: number, fn: (i: number) => unknown): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < n; i++) await fn(i);
-  const perSecond = n / ((performance.now() - start) / 1000);
-  console.log(
-    `  ${label.padEnd(58)} ${Math.round(perSecond).toLocaleString('en-US').padStart(10)} /s`,
-  );
-  return perSecond;
+  return n / ((performance.now() - start) / 1000);
+}
+
+const fmt = (perSecond: number) => Math.round(perSecond).toLocaleString('en-US').padStart(10);
+
+interface Contender {
+  label: string;
+  n: number;
+  fn: (i: number) => unknown;
+}
+
+/**
+ * The machine is shared, so contenders run interleaved in rounds and each
+ * reports its best round: a burst of load hurts one round, not one contender.
+ */
+async function compare(contenders: Contender[], rounds = 5): Promise<number[]> {
+  for (const c of contenders) await timed(Math.min(c.n, 1000), c.fn); // warm up JIT and caches
+  const best = contenders.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, c] of contenders.entries()) {
+      best[i] = Math.max(best[i]!, await timed(Math.ceil(c.n / rounds), c.fn));
+    }
+  }
+  for (const [i, c] of contenders.entries())
+    console.log(`  ${c.label.padEnd(58)} ${fmt(best[i]!)} /s`);
+  return best;
 }
 
 const DISTINCT = 2_000;
@@ -79,7 +99,7 @@ const tokens = Array.from({ length: DISTINCT }, (_, i) => mint(i));
 const tok = (i: number) => tokens[i % DISTINCT]!;
 
 console.log(
-  `\nfresh-token verifications, one core (${FRESH_N.toLocaleString('en-US')} each; machine shared, expect noise)`,
+  '\nfresh-token verifications, one core (best of 5 interleaved rounds; shared machine, noisy)',
 );
 const state = { jwksUp: true, jwksFetches: 0 };
 const ours = new LimeMcpVerifier({
@@ -102,36 +122,45 @@ const check = async (v: LimeMcpVerifier, t: string) => {
   if (!r.valid) throw new Error(`bench token refused: ${r.message}`);
 };
 const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
-const ceiling = await rate(
-  'node:crypto verify only (no parsing, no checks) — ceiling',
-  FRESH_N,
-  (i) => {
-    const t = tok(i);
-    const dot = t.lastIndexOf('.');
-    return verify(
-      'RSA-SHA256',
-      Buffer.from(t.slice(0, dot), 'latin1'),
-      keyObject,
-      Buffer.from(t.slice(dot + 1), 'base64url'),
-    );
-  },
-);
-const oursRate = await rate('LimeMcpVerifier.verify (node backend, all checks)', FRESH_N, (i) =>
-  check(ours, tok(i)),
-);
 const localSet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
-const joseN = Math.max(2_000, Math.floor(FRESH_N / 4));
-const joseRate = await rate('jose jwtVerify + createLocalJWKSet (its default path)', joseN, (i) =>
-  jwtVerify(tok(i), localSet, {
-    issuer: BASE,
-    audience: 'mcp',
-    algorithms: ['RS256'],
-    requiredClaims: ['exp', 'iat', 'sub'],
-  }),
-);
-const webRate = await rate('LimeMcpVerifier.verify (webcrypto backend, forced)', joseN, (i) =>
-  check(oursWeb, tok(i)),
-);
+const slowN = Math.max(2_000, Math.floor(FRESH_N / 4));
+const [ceiling = 0, oursRate = 0, joseRate = 0, webRate = 0] = await compare([
+  {
+    label: 'node:crypto verify only (no parsing, no checks): ceiling',
+    n: FRESH_N,
+    fn: (i) => {
+      const t = tok(i);
+      const dot = t.lastIndexOf('.');
+      return verify(
+        'RSA-SHA256',
+        Buffer.from(t.slice(0, dot), 'latin1'),
+        keyObject,
+        Buffer.from(t.slice(dot + 1), 'base64url'),
+      );
+    },
+  },
+  {
+    label: 'LimeMcpVerifier.verify (node backend, all checks)',
+    n: FRESH_N,
+    fn: (i) => check(ours, tok(i)),
+  },
+  {
+    label: 'jose jwtVerify + createLocalJWKSet (its default path)',
+    n: slowN,
+    fn: (i) =>
+      jwtVerify(tok(i), localSet, {
+        issuer: BASE,
+        audience: 'mcp',
+        algorithms: ['RS256'],
+        requiredClaims: ['exp', 'iat', 'sub'],
+      }),
+  },
+  {
+    label: 'LimeMcpVerifier.verify (webcrypto backend, forced)',
+    n: slowN,
+    fn: (i) => check(oursWeb, tok(i)),
+  },
+]);
 console.log(
   `  ratio ours/jose: ${(oursRate / joseRate).toFixed(1)}×   ours/ceiling: ${((oursRate / ceiling) * 100).toFixed(0)} %   webcrypto/jose: ${(webRate / joseRate).toFixed(1)}×`,
 );
@@ -144,9 +173,13 @@ const cached = new LimeMcpVerifier({
 });
 const sessions = tokens.slice(0, 100);
 for (const t of sessions) await check(cached, t);
-await rate('LimeMcpVerifier.verify, 100 sessions repeating their bearer', 1_000_000, (i) =>
-  cached.verify(sessions[i % 100]!),
-);
+await compare([
+  {
+    label: 'LimeMcpVerifier.verify, 100 sessions repeating their bearer',
+    n: 1_000_000,
+    fn: (i) => cached.verify(sessions[i % 100]!),
+  },
+]);
 
 console.log('\nflood: 1,000 tokens with unknown kids (minRefreshInterval 60 s)');
 for (const up of [true, false]) {
