@@ -198,6 +198,23 @@ describe('reconnect policy', () => {
     expect(core.calls.stream[1]!.lastEventId).toBe('41');
   });
 
+  it('a server that accepts and drops at once is not hammered (backoff keeps growing)', async () => {
+    const { site, core } = makeSite(
+      (r) => {
+        const handle = sseResponse({}, r.signal);
+        handle.push('retry: 100\n\n'); // bytes, but no event
+        handle.fail();
+        return handle.response;
+      },
+      { reconnectMinDelay: 1_000, reconnectMaxDelay: 8_000 },
+    );
+    site.onLogin(() => {});
+    await tick(30_000);
+    // 1 + 2 + 4 + 8 + 8 s … : about 6 connections in 30 s, not 30.
+    expect(core.calls.stream.length).toBeLessThanOrEqual(7);
+    expect(core.calls.stream.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('times out a connect that never answers and tries again', async () => {
     let calls = 0;
     const { stream } = scripted();

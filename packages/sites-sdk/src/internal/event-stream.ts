@@ -51,6 +51,8 @@ export interface EventStreamOptions {
 
 /** Longest `Retry-After` honoured on the stream, ms: beyond it, the server is being odd. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** A connection open this long counts as healthy even without events, ms. */
+const HEALTHY_CONNECTION_MS = 5_000;
 /** Largest error body read from a refused stream request, bytes. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -67,9 +69,10 @@ export class EventStream {
   lastEventId: string | undefined;
   private state: State = 'idle';
   private serverRetryMs: number | undefined;
+  /** Events received on the current connection. */
+  private messages = 0;
   private current: AbortController | undefined;
   private wake: (() => void) | undefined;
-  private openWaiters: Array<() => void> = [];
   private connected = false;
 
   constructor(private readonly options: EventStreamOptions) {}
@@ -96,36 +99,12 @@ export class EventStream {
     void this.run();
   }
 
-  /**
-   * Resolves when a connection is open, or after `maxWaitMs`, or when the
-   * stream stops; never rejects.
-   */
-  whenOpen(maxWaitMs: number): Promise<void> {
-    if (this.connected || this.state !== 'running') return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.openWaiters = this.openWaiters.filter((w) => w !== done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      this.openWaiters.push(done);
-    });
-  }
-
   /** Stop for good and drop the connection. */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.current?.abort();
     this.wake?.();
-    this.releaseOpenWaiters();
-  }
-
-  private releaseOpenWaiters(): void {
-    const waiters = this.openWaiters;
-    this.openWaiters = [];
-    for (const w of waiters) w();
   }
 
   private get running(): boolean {
@@ -136,29 +115,33 @@ export class EventStream {
     let attempt = 0;
     while (this.running) {
       let delay: number;
+      let openedAt: number | undefined;
       try {
         const response = await this.connect();
-        attempt = 0;
+        openedAt = Date.now();
+        this.messages = 0;
         this.connected = true;
         this.options.onOpen();
-        this.releaseOpenWaiters();
         await this.consume(response);
         if (!this.running) break;
         // The server ended the stream cleanly (restart, deploy): come back after `retry:`.
         this.connected = false;
         this.options.onEnd();
-        delay = this.delay(0);
+        if (this.wasHealthy(openedAt)) attempt = 0;
+        delay = this.delay(attempt++);
       } catch (error) {
         this.connected = false;
         if (!this.running) break;
         const limeError = toLimeError(error);
         if (isFatal(limeError)) {
           this.state = 'stopped';
-          this.releaseOpenWaiters();
           this.options.onStop(limeError);
           return;
         }
         this.options.onDisconnect(limeError);
+        // A connection that delivered nothing does not reset the backoff: a
+        // server (or proxy) that accepts and drops at once is not hammered.
+        if (openedAt !== undefined && this.wasHealthy(openedAt)) attempt = 0;
         delay = this.delay(attempt++, limeError);
       }
       this.connected = false;
@@ -166,6 +149,11 @@ export class EventStream {
       await this.pause(delay);
     }
     this.connected = false;
+  }
+
+  /** A connection that delivered an event or stayed up a while proves the server is fine. */
+  private wasHealthy(openedAt: number): boolean {
+    return this.messages > 0 || Date.now() - openedAt >= HEALTHY_CONNECTION_MS;
   }
 
   /** Reconnect delay: base `retry:` (clamped), doubled per failure, capped, plus up to 25% jitter. */
@@ -265,6 +253,7 @@ export class EventStream {
     const parser = createParser({
       maxBufferSize: this.options.maxEventSize,
       onEvent: (message: EventSourceMessage) => {
+        this.messages++;
         if (message.id !== undefined) this.lastEventId = message.id;
         this.options.onMessage({ id: message.id, data: message.data });
       },
