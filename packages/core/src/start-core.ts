@@ -181,9 +181,16 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-const CLIENT_ERROR_BODY = JSON.stringify(
-  failureEnvelope('VALIDATION_ERROR', 'malformed HTTP request', { field: 'request' }),
-);
+function clientErrorResponse(code: string | undefined): string {
+  const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(
+    tooLarge
+      ? failureEnvelope('REQUEST_HEADER_FIELDS_TOO_LARGE', 'the request headers are too large')
+      : failureEnvelope('VALIDATION_ERROR', 'malformed HTTP request', { field: 'request' }),
+  );
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /**
  * Start the reference LIME Core: the whole of PROTOCOL.md in one process,
@@ -218,13 +225,10 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
   });
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, http.listener);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) {
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CLIENT_ERROR_BODY)}\r\nConnection: close\r\n\r\n${CLIENT_ERROR_BODY}`,
-      );
-    }
-    socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP never reaches the router; answer it in the envelope too.
+    if (socket.writable) socket.end(clientErrorResponse(err.code));
+    else socket.destroy();
   });
   const port = await listen(server, opts.port, opts.host);
   const url = `http://${hostForUrl(opts.host)}:${port}`;

@@ -266,6 +266,11 @@ test('raw garbage on the socket gets a 400 envelope, and the Core keeps serving'
       expect(isFailureEnvelope(JSON.parse(payload))).toBe(true);
     }
   }
+  const huge = await http.call('GET', core.apiBase + PATHS.jwks, {
+    headers: { 'x-padding': 'p'.repeat(20_000) },
+  });
+  expect(huge.status).toBe(431);
+  expect(isFailureEnvelope(huge.json)).toBe(true);
   const ok = await http.call('GET', core.apiBase + PATHS.jwks);
   expect(ok.status).toBe(200);
 });

@@ -344,7 +344,11 @@ export function createHttpApi(deps: HttpApiDeps) {
     const started = options.log ? performance.now() : 0;
     let route: Route | undefined;
     try {
-      if (service.expiryDue()) await service.sweepExpired();
+      // Lazy expiry: O(1) check; the sweep itself runs beside this request
+      // (the request's own login request is re-checked where it is read).
+      if (service.expiryDue()) {
+        service.sweepExpired().catch(() => undefined);
+      }
       const path = pathOf(req.url);
       const match = router.match(path);
       if (!match)
