@@ -7,8 +7,10 @@
  *
  * Usage (create both once, reuse for every token):
  *
- *   import { AUDIENCE, LIFETIMES, PATHS, toApiBase } from '@lime/wire';
- *   import { createJwtVerifier, JwksCache, JwtVerificationError } from '@lime/wire/jwt/index';
+ *   import {
+ *     AUDIENCE, createJwtVerifier, JwksCache, JwtVerificationError, LIFETIMES, PATHS, toApiBase,
+ *     type PassportClaims,
+ *   } from '@lime/wire';
  *
  *   const keys = new JwksCache({
  *     jwksUrl: toApiBase(apiBase) + PATHS.jwks,   // or resolveJwksUrl: async () => …
@@ -28,7 +30,11 @@
  *     if (e instanceof JwtVerificationError) e.reason; // 'expired' | 'bad_signature' | …
  *   }
  *
- * Everything here is also re-exported from `@lime/wire`.
+ * Import from the package root `@lime/wire` (it exports only "."). The root
+ * re-exports createJwtVerifier, verifyJwt, JwksCache, JwtVerificationError,
+ * defaultCryptoBackend and the types; the lower-level helpers listed below
+ * (importRsaKey, verifyRs256, jwkProblem, base64url) are for this package's
+ * own tests and for future needs.
  */
 
 export { decodeBase64urlPortable, encodeBase64url, isStrictBase64url } from './base64url.js';

@@ -73,13 +73,13 @@ export interface JwtClaims {
 }
 
 /** A token that passed every check. */
-export interface VerifiedJwt<C extends JwtClaims = JwtClaims> {
+export interface VerifiedJwt<C extends object = JwtClaims> {
   header: JwtHeader;
   claims: C;
 }
 
 /** Verifies one token; see {@link createJwtVerifier}. */
-export type JwtVerifyFunction<C extends JwtClaims = JwtClaims> = (
+export type JwtVerifyFunction<C extends object = JwtClaims> = (
   token: string,
   options?: { signal?: AbortSignal },
 ) => Promise<VerifiedJwt<C>>;
@@ -326,7 +326,7 @@ function checkClaims(
  * });
  * const { claims } = await verify(jwt);
  */
-export function createJwtVerifier<C extends JwtClaims = JwtClaims>(
+export function createJwtVerifier<C extends object = JwtClaims>(
   options: JwtVerifierOptions,
 ): JwtVerifyFunction<C> {
   const policy = compilePolicy(options);
@@ -403,7 +403,7 @@ export function createJwtVerifier<C extends JwtClaims = JwtClaims>(
  * @example
  * const { claims } = await verifyJwt(jwt, { keys, audience: 'mcp', maxLifetimeSeconds: 3600 });
  */
-export function verifyJwt<C extends JwtClaims = JwtClaims>(
+export function verifyJwt<C extends object = JwtClaims>(
   token: string,
   options: JwtVerifierOptions & { signal?: AbortSignal },
 ): Promise<VerifiedJwt<C>> {
