@@ -153,6 +153,31 @@ describe('PoW kernel', () => {
     });
   }
 
+  // Found once by this kernel (≈ 2^32 hashes, minutes of CPU) and checked with
+  // node:crypto: SHA-256 = 00000000 2982543d …, i.e. 34 leading zero bits.
+  const VECTOR = { challenge: 'lime-agents-sdk pow test vector', nonce: 2368018242, zeros: 34 };
+
+  it('known 34-bit vector: digest as node:crypto says', () => {
+    expect(leadingZeroBits(digest(VECTOR.challenge, VECTOR.nonce))).toBe(VECTOR.zeros);
+  });
+
+  for (const kind of KINDS) {
+    it(`${kind}: finds the known vector at difficulty 31–34 and rejects it at 35 (first-word filter passes it)`, () => {
+      const kernel = kind === 'wasm' ? wasm : jsOnly;
+      const prep = kernel.prepare(utf8.encode(VECTOR.challenge));
+      const start = VECTOR.nonce - 2_000;
+      const end = VECTOR.nonce + 2_000;
+      for (const difficulty of [31, 32, 33, 34]) {
+        checkScan(kind, VECTOR.challenge, difficulty, start, end);
+        expect(kernel.scan(prep, difficulty, start, end, kind).nonce).toBe(VECTOR.nonce);
+      }
+      // Above 32 bits the SIMD filter only sees the first word (zero here): the
+      // driver must verify, reject, and scan the rest of every lane.
+      expect(kernel.scan(prep, 35, start, end, kind)).toEqual({ nonce: -1, hashes: end - start });
+      expect(kernel.scan(prep, 256, start, end, kind)).toEqual({ nonce: -1, hashes: end - start });
+    });
+  }
+
   it('applies the §3.3 predicate exactly like @lime/wire on constructed digests (0–256 zero bits)', () => {
     const difficulties = [0, 1, 2, 7, 8, 31, 32, 33, 40, 63, 64, 65, 128, 255, 256];
     fc.assert(
