@@ -157,6 +157,39 @@ describe('expiry', () => {
     await stream.close();
   });
 
+  test('admin.sweep() expires due requests at once; lazily, any request notices', async () => {
+    const local = { now: Date.now() };
+    const c = await startCore({
+      powDifficulty: 0,
+      clock: () => local.now,
+      requestTtlMs: 1_000,
+      sweepIntervalMs: 3_600_000,
+    });
+    try {
+      const { site } = await provision(c);
+      const stream = await openStream(c.apiBase + PATHS.loginEvents, site.siteToken);
+      const a = await createRequest(http, c, site.siteToken);
+      const b = await createRequest(http, c, site.siteToken);
+      expect(await c.admin.sweep()).toEqual({ expired: 0 });
+      local.now += 1_000;
+      expect(await c.admin.sweep()).toEqual({ expired: 2 });
+      const msgs = significant(await stream.until((m) => significant(m).length >= 2));
+      expect(msgs.map((m) => m.data)).toEqual([
+        { type: 'expired', login_request_id: a },
+        { type: 'expired', login_request_id: b },
+      ]);
+      // Lazy path: no timer, no admin call — the next request triggers the sweep.
+      const d = await createRequest(http, c, site.siteToken);
+      local.now += 1_000;
+      await http.call('GET', c.apiBase + PATHS.jwks);
+      const all = significant(await stream.until((m) => significant(m).length >= 3));
+      expect(all[2]).toEqual({ id: '3', data: { type: 'expired', login_request_id: d } });
+      await stream.close();
+    } finally {
+      await c.close();
+    }
+  });
+
   test('admin expiry emits `expired` once; a later approve gets 410', async () => {
     const { site, agent } = await provision(core);
     const stream = await openStream(eventsUrl(), site.siteToken);

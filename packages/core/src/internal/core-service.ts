@@ -118,7 +118,7 @@ export interface AgentInput {
 export class CoreService {
   private readonly expiries = new ExpiryQueue();
   private readonly siteChains = new Map<string, Promise<unknown>>();
-  private sweeping = false;
+  private sweepRun: Promise<number> | undefined;
   powDifficulty: number;
   hub!: EventHub;
 
@@ -362,19 +362,22 @@ export class CoreService {
     return this.expiries.peekTime() <= this.now();
   }
 
-  /** Expire every due request. Returns how many expired. */
-  async sweepExpired(): Promise<number> {
-    if (this.sweeping) return 0;
-    this.sweeping = true;
+  /**
+   * Expire every due request. Returns how many expired. Concurrent callers
+   * share the sweep in progress.
+   */
+  sweepExpired(): Promise<number> {
+    this.sweepRun ??= this.runSweep().finally(() => {
+      this.sweepRun = undefined;
+    });
+    return this.sweepRun;
+  }
+
+  private async runSweep(): Promise<number> {
     let n = 0;
-    try {
-      const now = this.now();
-      while (this.expiries.peekTime() <= now) {
-        const id = this.expiries.pop()!;
-        if (await this.expire(id)) n++;
-      }
-    } finally {
-      this.sweeping = false;
+    while (this.expiries.peekTime() <= this.now()) {
+      const id = this.expiries.pop()!;
+      if (await this.expire(id)) n++;
     }
     return n;
   }
