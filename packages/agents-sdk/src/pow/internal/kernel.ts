@@ -67,7 +67,7 @@ export interface PowKernel {
  * use the JS kernel only (also the outcome when instantiation fails).
  */
 export function createPowKernel(wasmModule: WebAssembly.Module | null): PowKernel {
-  const K = new Int32Array([
+  const KT = new Int32Array([
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -86,7 +86,7 @@ export function createPowKernel(wasmModule: WebAssembly.Module | null): PowKerne
   // Nonces per lane per WASM call: bounds the call (≈ 100 ms) without
   // costing anything measurable in call overhead.
   const WASM_MAX_ITERS = 1 << 18;
-  const w = new Int32Array(64);
+  const W = new Int32Array(64);
 
   // Ch and Maj are written inline; the rotations as tiny functions that
   // TurboFan inlines.
@@ -97,6 +97,10 @@ export function createPowKernel(wasmModule: WebAssembly.Module | null): PowKerne
 
   /** One SHA-256 compression of m[off..off+16) into st, 8 rounds unrolled per turn. */
   function compress(st: Int32Array, m: Int32Array, off: number): void {
+    // Local aliases: TurboFan keeps them in registers instead of reloading
+    // the closure slots in every round.
+    const w = W;
+    const K = KT;
     for (let i = 0; i < 16; i++) w[i] = m[off + i]!;
     for (let i = 16; i < 64; i++) {
       const x = w[i - 2]!;
