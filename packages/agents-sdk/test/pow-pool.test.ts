@@ -97,7 +97,7 @@ describe('solvePow: worker pool', () => {
     lags.sort((a, b) => a - b);
     // One chunk is ≈ 1.5 ms of hashing; allow for a loaded CI machine.
     expect(lags[5]!).toBeLessThan(15);
-    expect(lags[9]!).toBeLessThan(100);
+    expect(lags[9]!).toBeLessThan(250);
   });
 
   it('aborts: rejects with AbortError, and the workers go idle and stop burning CPU', async () => {
@@ -112,7 +112,7 @@ describe('solvePow: worker pool', () => {
     expect(error).toBeInstanceOf(LimeError);
     expect(error.cause).toEqual(new Error('user gave up'));
     await powPool().whenIdle();
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(performance.now() - abortedAt).toBeLessThan(250);
     // Two busy workers would burn ≈ 2 × 300 ms of CPU here.
     expect(await cpuDuring(300)).toBeLessThan(100);
   });
