@@ -238,7 +238,7 @@ test.each(endpoints.map((e, i) => [e('{id}'), i] as const))(
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   },
 );
