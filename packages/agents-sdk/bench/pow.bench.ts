@@ -122,6 +122,8 @@ async function main(): Promise<void> {
 
   // Cold pool: in this process (module already compiled), then fresh processes.
   await shutdownPowPool();
+  const coldBare = (await solveWith(challenge(), 12, { noInline: true, noAssist: true })).elapsedMs;
+  await shutdownPowPool();
   const coldInProcess = (await solveWith(challenge(), 12, { noInline: true })).elapsedMs;
   const warmRoundTrips: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -164,7 +166,8 @@ async function main(): Promise<void> {
     ['warm pool, difficulty 20', dist(d20)],
     ['warm pool, difficulty 24', dist(d24)],
     ['warm pool round trip, difficulty 12', dist(warmRoundTrips)],
-    ['cold pool (fresh pool), difficulty 12', ms(coldInProcess)],
+    ['cold pool (fresh pool, workers only), d12', ms(coldBare)],
+    ['cold pool (fresh pool, caller helps), d12', ms(coldInProcess)],
     ['cold pool (fresh process), difficulty 12', coldProcess12.map(ms).join(', ')],
     ['cold pool (fresh process), difficulty 20', coldProcess20.map(ms).join(', ')],
     [

@@ -61,6 +61,8 @@ describe('solvePow: arguments', () => {
 
 describe('solvePow: worker pool', () => {
   it('solves in the pool from difficulty 12 on, with valid nonces', async () => {
+    powPool().ensure(2);
+    await powPool().whenReady(2);
     for (const difficulty of [12, 16, 18]) {
       const c = challenge();
       const solution = await solvePow(c, difficulty, { workers: 2 });
@@ -141,6 +143,35 @@ describe('solvePow: worker pool', () => {
     const c = challenge();
     expect(valid(c, (await solvePow(c, 14, { workers: 1 })).nonce, 14)).toBe(true);
     expect(powPool().size).toBe(1);
+  });
+});
+
+describe('solvePow: cold pool', () => {
+  it('the calling thread helps while the workers start, and stops once they are up', async () => {
+    const inline: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      await shutdownPowPool();
+      const c = challenge();
+      const solution = await solvePow(c, 13, { workers: 2 });
+      expect(valid(c, solution.nonce, 13)).toBe(true);
+      inline.push(solution.inline);
+      // Found on the calling thread: the pool's share of the job is cancelled.
+      await powPool().whenIdle();
+    }
+    // 2^13 hashes take ≈ 1 ms; booting a worker thread takes tens of ms.
+    expect(inline).toContain(true);
+    // Once the workers are ready, a solve is theirs alone.
+    await powPool().whenReady(2);
+    expect(powPool().isReady(2)).toBe(true);
+    const c = challenge();
+    expect((await solvePow(c, 13, { workers: 2 })).inline).toBe(false);
+  });
+
+  it('a cold solve too hard to finish while starting is completed by the workers', async () => {
+    await shutdownPowPool();
+    const c = challenge();
+    const solution = await solvePow(c, 21, { workers: 2 });
+    expect(valid(c, solution.nonce, 21)).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@ import { AbortError, isValidNonce, LimeError, MAX_NONCE, meetsDifficulty } from 
 import { PowTimeoutError } from './errors.js';
 import type { KernelKind } from './internal/kernel.js';
 import { mainThreadKernel } from './internal/main-kernel.js';
-import { defaultPowWorkers, powPool } from './internal/pool.js';
+import { defaultPowWorkers, type PoolSolve, powPool } from './internal/pool.js';
 
 /** Options of {@link solvePow}. */
 export interface SolveOptions {
@@ -29,7 +29,10 @@ export interface PowSolution {
   hashes: number;
   /** Wall time of the solve, milliseconds. */
   elapsedMs: number;
-  /** True when solved on the calling thread (tiny difficulties), not in the pool. */
+  /**
+   * True when found on the calling thread (tiny difficulties, or while a cold
+   * pool was starting), false when a worker found it.
+   */
   inline: boolean;
 }
 
@@ -66,11 +69,23 @@ const SIMD_CHUNK = 16_000;
 /** Same poll interval for the slower JS kernel. */
 const JS_CHUNK = 4_000;
 
+/**
+ * While a cold pool starts (booting a worker thread takes ≈ 25–40 ms here),
+ * the calling thread hashes too, one chunk (≈ 1.5 ms) at a time with a yield
+ * to the event loop after each, in its own corner of the nonce space (from
+ * 2^52, which no worker reaches). A cold first solve then costs about what a
+ * warm one does, and the default difficulty 15 (≈ 3 ms of hashing) is usually
+ * done before the workers are up. It stops once the workers are loaded.
+ */
+const ASSIST_BASE = 2 ** 52;
+
 interface InternalSolveOptions extends SolveOptions {
   /** Force a kernel (tests, bench). */
   kind?: KernelKind;
   /** Never solve inline (tests, bench). */
   noInline?: boolean;
+  /** Do not hash on the calling thread while the pool starts (tests, bench). */
+  noAssist?: boolean;
 }
 
 /**
@@ -79,7 +94,8 @@ interface InternalSolveOptions extends SolveOptions {
  * leading zero bits. Runs in a shared pool of worker threads (started on first
  * use, one per core, never keeping the process alive); difficulties of at
  * most 11 bits are solved on the calling thread, where that is faster than a
- * round trip to the pool. Difficulty 0 returns `"0"` without hashing.
+ * round trip to the pool, and while the pool starts the calling thread helps
+ * in ≈ 1.5 ms slices. Difficulty 0 returns `"0"` without hashing.
  *
  * Throws a `TypeError` for a difficulty outside 0..256 (or not an integer)
  * and for invalid options, before any work; rejects with `PowTimeoutError`
@@ -141,7 +157,9 @@ export async function solveWith(
   }
 
   const kind = options.kind ?? (mainThreadKernel().simd ? 'wasm' : 'js');
-  const pooled = powPool().solve({
+  const pool = powPool();
+  const cold = !options.noAssist && !pool.isReady(workers);
+  const pooled = pool.solve({
     challenge: bytes,
     difficulty,
     start,
@@ -167,6 +185,27 @@ export async function solveWith(
           );
         }, timeoutMs);
   try {
+    if (cold) {
+      const assist = { hashes: 0 };
+      const nonce = await Promise.race([
+        assistWhileStarting(
+          pooled,
+          pool.whenReady(workers),
+          bytes,
+          difficulty,
+          options.kind,
+          assist,
+        ),
+        pooled.done.then(() => -1),
+      ]);
+      inlineHashes += assist.hashes;
+      if (nonce >= 0) {
+        const hashes = inlineHashes + pooled.hashes();
+        pooled.done.catch(() => {});
+        pooled.cancel(new AbortError('solved on the calling thread'));
+        return solution(challenge, difficulty, nonce, hashes, started, true);
+      }
+    }
     const found = await pooled.done;
     return solution(
       challenge,
@@ -180,6 +219,34 @@ export async function solveWith(
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Hash on the calling thread while the pool starts (see ASSIST_BASE). Returns
+ * a nonce, or -1 once the workers are ready or the solve is over.
+ */
+async function assistWhileStarting(
+  pooled: PoolSolve,
+  ready: Promise<void>,
+  bytes: Uint8Array,
+  difficulty: number,
+  kind: KernelKind | undefined,
+  counter: { hashes: number },
+): Promise<number> {
+  let isReady = false;
+  void ready.then(() => {
+    isReady = true;
+  });
+  const kernel = mainThreadKernel();
+  const prep = kernel.prepare(bytes);
+  const chunk = (kind ?? (kernel.simd ? 'wasm' : 'js')) === 'wasm' ? SIMD_CHUNK : JS_CHUNK;
+  for (let next = ASSIST_BASE; !isReady && !pooled.settled(); next += chunk) {
+    const result = kernel.scan(prep, difficulty, next, next + chunk, kind);
+    counter.hashes += result.hashes;
+    if (result.nonce >= 0) return result.nonce;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return -1;
 }
 
 function abortError(signal: AbortSignal): AbortError {

@@ -28,12 +28,16 @@ export interface PoolSolve {
   readonly done: Promise<{ nonce: number; hashes: number }>;
   /** Hashes done so far by all its workers (completed chunks). */
   hashes(): number;
+  /** True once it found, failed or was cancelled. */
+  settled(): boolean;
   /** Tell its workers to stop at their next chunk boundary, and reject `done` with `reason`. */
   cancel(reason: Error): void;
 }
 
 interface Slot {
   worker: Worker;
+  /** True once the worker has loaded its kernel and can take jobs at full speed. */
+  ready: boolean;
   /** Ids of the jobs this worker is still running (not yet reported found/stopped). */
   jobs: Set<number>;
 }
@@ -59,6 +63,7 @@ export class PowPool {
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
   private idleWaiters: Array<() => void> = [];
+  private readyWaiters: Array<{ count: number; resolve: () => void }> = [];
 
   /** Workers currently started. */
   get size(): number {
@@ -76,6 +81,17 @@ export class PowPool {
   whenIdle(): Promise<void> {
     if (this.activeAssignments === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** True when the first `count` workers are started and loaded. */
+  isReady(count: number): boolean {
+    return this.slots.length >= count && this.slots.slice(0, count).every((slot) => slot.ready);
+  }
+
+  /** Resolves when the first `count` workers are loaded (or the pool shut down). */
+  whenReady(count: number): Promise<void> {
+    if (this.isReady(count) || this.slots.length < count) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push({ count, resolve }));
   }
 
   /** Start workers until there are `count`. */
@@ -126,6 +142,7 @@ export class PowPool {
     return {
       done,
       hashes: () => Number(Atomics.load(job.counter, 0)),
+      settled: () => job.settled,
       cancel: (reason) => this.settle(job, reason),
     };
   }
@@ -140,6 +157,7 @@ export class PowPool {
     this.jobs.clear();
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
     this.notifyIdle();
+    this.notifyReady(true);
   }
 
   private spawn(): Slot {
@@ -150,7 +168,7 @@ export class PowPool {
       // (tsx, --inspect, …), which also keeps its start-up short.
       execArgv: [],
     });
-    const slot: Slot = { worker, jobs: new Set() };
+    const slot: Slot = { worker, ready: false, jobs: new Set() };
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on('error', (error) => this.onWorkerLost(slot, error));
     worker.on('exit', (code) =>
@@ -162,7 +180,11 @@ export class PowPool {
   }
 
   private onReply(slot: Slot, reply: WorkerReply): void {
-    if (reply.type === 'ready') return;
+    if (reply.type === 'ready') {
+      slot.ready = true;
+      this.notifyReady();
+      return;
+    }
     const job = this.jobs.get(reply.id);
     slot.jobs.delete(reply.id);
     if (slot.jobs.size === 0) slot.worker.unref();
@@ -208,6 +230,7 @@ export class PowPool {
     }
     slot.jobs.clear();
     this.notifyIdle();
+    this.notifyReady(true);
   }
 
   private counted(job: Job): number {
@@ -221,6 +244,14 @@ export class PowPool {
     job.settled = true;
     if (error !== undefined) job.reject(error);
     else job.resolve(value!);
+  }
+
+  private notifyReady(all = false): void {
+    this.readyWaiters = this.readyWaiters.filter(({ count, resolve }) => {
+      if (!all && !this.isReady(count)) return true;
+      resolve();
+      return false;
+    });
   }
 
   private notifyIdle(): void {
