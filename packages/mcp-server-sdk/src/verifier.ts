@@ -188,6 +188,7 @@ export class LimeMcpVerifier {
   private readonly keys: JwksCache;
   private readonly jwt: JwtVerifyFunction<McpBearerClaims>;
   private readonly tokens: VerifiedTokenCache<McpTokenInfo>;
+  private readonly tokenCacheEnabled: boolean;
 
   constructor(options: LimeMcpVerifierOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -274,6 +275,7 @@ export class LimeMcpVerifier {
       clock: this.clock,
     });
     this.tokens = new VerifiedTokenCache(cacheSize);
+    this.tokenCacheEnabled = cacheSize > 0;
   }
 
   /** Signature backend in use (`node` or `webcrypto`). */
@@ -291,12 +293,24 @@ export class LimeMcpVerifier {
    * if (!r.valid) return new Response(r.message, { status: r.error.temporary ? 503 : 401 });
    */
   async verify(token: string, options: { signal?: AbortSignal } = {}): Promise<McpVerifyResult> {
-    if (typeof token === 'string' && token.length > 0) {
-      const hit = this.tokens.get(token, this.clock() / 1000);
-      if (hit) return hit;
-    }
     try {
-      return await this.verifyFresh(token, options);
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new McpTokenError(
+          'missing_token',
+          'no bearer token was presented — expected a LIME MCP access token',
+        );
+      }
+      if (this.tokenCacheEnabled) {
+        const hit = this.tokens.get(token, this.clock() / 1000);
+        if (hit) return hit;
+      }
+      // One async layer, no await on the hot path: metadata and key are cached
+      // and Node's signature check is synchronous.
+      const meta = this.metadata.peek() ?? (await this.metadata.get(options));
+      const pending = this.jwt.verifyNow(token, options);
+      // A thenable check, not instanceof: WebCrypto promises may come from another realm.
+      const { claims } = 'then' in pending ? await pending : pending;
+      return this.accept(token, claims, meta);
     } catch (error) {
       const e = toMcpTokenError(error);
       return { valid: false, reason: e.reason, message: e.message, error: e };
@@ -359,18 +373,12 @@ export class LimeMcpVerifier {
     };
   }
 
-  private async verifyFresh(
+  /** The checks after signature and claims: issuer, binding; then remember the token. */
+  private accept(
     token: string,
-    options: { signal?: AbortSignal },
-  ): Promise<McpTokenInfo> {
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new McpTokenError(
-        'missing_token',
-        'no bearer token was presented — expected a LIME MCP access token',
-      );
-    }
-    const meta = this.metadata.peek() ?? (await this.metadata.get(options));
-    const { claims } = await this.jwt(token, options);
+    claims: McpBearerClaims,
+    meta: AuthorizationServerInfo,
+  ): McpTokenInfo {
     if (claims.iss === undefined) {
       throw new McpTokenError(
         'missing_claim',
@@ -385,7 +393,7 @@ export class LimeMcpVerifier {
     }
     const tokenResource = this.checkBinding(claims);
     const info = this.buildInfo(token, claims, meta, tokenResource);
-    this.tokens.set(token, info, claims.exp + this.leeway);
+    if (this.tokenCacheEnabled) this.tokens.set(token, info, claims.exp + this.leeway);
     return info;
   }
 

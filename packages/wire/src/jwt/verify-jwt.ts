@@ -79,10 +79,19 @@ export interface VerifiedJwt<C extends object = JwtClaims> {
 }
 
 /** Verifies one token; see {@link createJwtVerifier}. */
-export type JwtVerifyFunction<C extends object = JwtClaims> = (
-  token: string,
-  options?: { signal?: AbortSignal },
-) => Promise<VerifiedJwt<C>>;
+export interface JwtVerifyFunction<C extends object = JwtClaims> {
+  (token: string, options?: { signal?: AbortSignal }): Promise<VerifiedJwt<C>>;
+  /**
+   * The same checks, returning synchronously when the key is cached and the
+   * signature backend is synchronous (Node); a promise otherwise. Throws
+   * (or rejects) {@link JwtVerificationError}. For hot paths that want to
+   * avoid a promise per token.
+   */
+  verifyNow(
+    token: string,
+    options?: { signal?: AbortSignal },
+  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>>;
+}
 
 // One regex pass is faster than a per-character loop; segment ends are checked separately.
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -341,7 +350,8 @@ export function createJwtVerifier<C extends object = JwtClaims>(
   // Tokens of one issuer share a handful of headers: parse each header once.
   const headers = new Map<string, JwtHeader>();
 
-  return async function verify(token, callOptions) {
+  /** Everything before the key lookup: structure, encoding, header rules (cached per header). */
+  function parse(token: string): { header: JwtHeader; d1: number; d2: number } {
     if (typeof token !== 'string') fail('malformed', `JWT must be a string, got ${typeof token}`);
     if (token.length > policy.maxTokenLength) {
       fail(
@@ -372,18 +382,11 @@ export function createJwtVerifier<C extends object = JwtClaims>(
       if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
       headers.set(headerSegment, header);
     }
-    const key = keys.peekKey(header.kid) ?? (await keys.getKey(header.kid, callOptions));
-    const signature = decodeSegmentBytes(token.slice(d2 + 1));
-    if (signature.length !== key.signatureBytes) {
-      fail(
-        'bad_signature',
-        `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
-      );
-    }
-    const checked = verifyRs256(key.imported, token.slice(0, d2), signature);
-    if (!(checked === true || (checked !== false && (await checked)))) {
-      fail('bad_signature', `JWT signature does not verify with key ${describeValue(key.kid)}`);
-    }
+    return { header, d1, d2 };
+  }
+
+  /** Payload and claims, once the signature is known to be good. */
+  function accept(token: string, d1: number, d2: number, header: JwtHeader): VerifiedJwt<C> {
     let claims: unknown;
     try {
       claims = JSON.parse(decodeSegmentText(token.slice(d1 + 1, d2)));
@@ -393,7 +396,53 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     if (!isObject(claims)) fail('malformed', 'JWT payload is not a JSON object');
     checkClaims(claims, policy, clock() / 1000);
     return { header, claims: claims as C };
-  };
+  }
+
+  function withKey(
+    token: string,
+    d1: number,
+    d2: number,
+    header: JwtHeader,
+    key: JwksKey,
+  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
+    const signature = decodeSegmentBytes(token.slice(d2 + 1));
+    if (signature.length !== key.signatureBytes) {
+      fail(
+        'bad_signature',
+        `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
+      );
+    }
+    const refused = () =>
+      fail('bad_signature', `JWT signature does not verify with key ${describeValue(key.kid)}`);
+    const checked = verifyRs256(key.imported, token.slice(0, d2), signature);
+    if (checked === true) return accept(token, d1, d2, header);
+    if (checked === false) return refused();
+    return checked.then((ok) => (ok ? accept(token, d1, d2, header) : refused()));
+  }
+
+  // Synchronous whenever the key is cached and the backend is (Node): no promise
+  // machinery on the hot path. Failures throw synchronously or reject.
+  function verifyNow(
+    token: string,
+    callOptions?: { signal?: AbortSignal },
+  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
+    const { header, d1, d2 } = parse(token);
+    const key = keys.peekKey(header.kid);
+    if (key) return withKey(token, d1, d2, header, key);
+    return keys
+      .getKey(header.kid, callOptions)
+      .then((fetched) => withKey(token, d1, d2, header, fetched));
+  }
+
+  const verify = ((token: string, callOptions?: { signal?: AbortSignal }) => {
+    try {
+      return Promise.resolve(verifyNow(token, callOptions));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }) as JwtVerifyFunction<C>;
+  verify.verifyNow = verifyNow;
+  return verify;
 }
 
 /**
