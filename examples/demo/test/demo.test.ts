@@ -58,6 +58,25 @@ describe('npm run demo', () => {
     expect(out).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
   });
 
+  it('runs against an already running Core when given its API base and tokens (the hosted mode)', async () => {
+    const core = await startCore({ powDifficulty: 12 });
+    try {
+      const { siteToken } = await core.admin.createSite({ name: 'hosted shop' });
+      const { agentToken, agentId } = await core.admin.createAgent({ displayName: 'hosted bot' });
+      const lines: string[] = [];
+      const result = await runDemo({
+        hosted: { apiBase: core.apiBase, siteToken, agentToken },
+        print: (line) => lines.push(line),
+      });
+      expect(result.agentId).toBe(agentId);
+      expect(result.whoami).toMatchObject({ agentId });
+      expect(lines[0]).toBe(`LIME demo against ${core.apiBase}`);
+      expect(lines.join('\n')).not.toMatch(/reference Core listening/);
+    } finally {
+      await core.close();
+    }
+  });
+
   it('fails loudly, and cleans up, when a credential is wrong', async () => {
     const core = await startCore({ powDifficulty: 0 });
     try {
