@@ -499,3 +499,24 @@ describe('property: any one-character change of a valid token is refused', () =>
     );
   });
 });
+
+describe('verifyNow', () => {
+  it('returns synchronously on Node with a cached key, a promise with WebCrypto', async () => {
+    const node = setup('node');
+    await node.keys.warmup();
+    const direct = node.verify.verifyNow(good());
+    expect('then' in direct).toBe(false);
+    expect((direct as { claims: { sub: string } }).claims.sub).toBe('agent_1');
+    expect(() => node.verify.verifyNow(signRaw(header(), claims(), other))).toThrow(
+      JwtVerificationError,
+    );
+    const web = setup('webcrypto');
+    await web.keys.warmup();
+    const pending = web.verify.verifyNow(good());
+    expect('then' in pending).toBe(true);
+    await expect(pending).resolves.toMatchObject({ claims: { sub: 'agent_1' } });
+    await expect(web.verify.verifyNow(signRaw(header(), claims(), other))).rejects.toMatchObject({
+      reason: 'bad_signature',
+    });
+  });
+});
