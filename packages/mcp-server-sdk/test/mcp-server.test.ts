@@ -65,7 +65,13 @@ beforeAll(async () => {
       requiredScopes: ['mcp', 'tools:admin'],
     }),
   );
-  app.use(limeMcpAuth({ resource: `${publicOrigin}/broken-mcp`, baseUrl: 'http://127.0.0.1:9', timeout: 1 }));
+  app.use(
+    limeMcpAuth({
+      resource: `${publicOrigin}/broken-mcp`,
+      baseUrl: 'http://127.0.0.1:9',
+      timeout: 1,
+    }),
+  );
   app.post('/mcp', mcpHandler());
   app.post('/admin-mcp', mcpHandler());
   app.post('/broken-mcp', mcpHandler());
@@ -105,7 +111,11 @@ function rawInitialize(authorization?: string, path = '/mcp') {
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '0' },
+      },
     }),
   });
 }
@@ -118,13 +128,23 @@ const challengePattern = (description: RegExp) =>
 describe('express MCP server protected by limeMcpAuth', () => {
   it('lets a Core-issued token through; the tool sees the agent in extra.authInfo', async () => {
     const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
-    await expect(callWhoami(token)).resolves.toEqual({ agentId, clientId: agentId, scopes: ['mcp'] });
-    const bound = await mintMcpToken(core, agentToken, { domain: 'localhost', resource: `${publicOrigin}/mcp` });
+    await expect(callWhoami(token)).resolves.toEqual({
+      agentId,
+      clientId: agentId,
+      scopes: ['mcp'],
+    });
+    const bound = await mintMcpToken(core, agentToken, {
+      domain: 'localhost',
+      resource: `${publicOrigin}/mcp`,
+    });
     await expect(callWhoami(bound)).resolves.toMatchObject({ agentId });
   });
 
   it('serves RFC 9728 metadata naming the Core as authorization server', async () => {
-    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+    for (const path of [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]) {
       const res = await fetch(origin + path);
       expect(res.status).toBe(200);
       const body = await res.json();
@@ -140,7 +160,9 @@ describe('express MCP server protected by limeMcpAuth', () => {
   it('no Authorization header → 401 with the challenge', async () => {
     const res = await rawInitialize();
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(challengePattern(/Missing Authorization header/));
+    expect(res.headers.get('www-authenticate')).toMatch(
+      challengePattern(/Missing Authorization header/),
+    );
   });
 
   it("another domain's token → 401 invalid_token", async () => {
@@ -148,17 +170,26 @@ describe('express MCP server protected by limeMcpAuth', () => {
     const res = await rawInitialize(`Bearer ${token}`);
     expect(res.status).toBe(401);
     const header = res.headers.get('www-authenticate')!;
-    expect(header).toMatch(challengePattern(/token was issued for domain 'tools\.other\.example', expected 'localhost'[^"]*/));
+    expect(header).toMatch(
+      challengePattern(
+        /token was issued for domain 'tools\.other\.example', expected 'localhost'[^"]*/,
+      ),
+    );
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
     // and the MCP client surfaces it as a failure
     await expect(callWhoami(token)).rejects.toThrow();
   });
 
   it("another resource's token → 401", async () => {
-    const token = await mintMcpToken(core, agentToken, { domain: 'localhost', resource: 'http://localhost:1/elsewhere' });
+    const token = await mintMcpToken(core, agentToken, {
+      domain: 'localhost',
+      resource: 'http://localhost:1/elsewhere',
+    });
     const res = await rawInitialize(`Bearer ${token}`);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(challengePattern(/token was issued for resource [^"]*/));
+    expect(res.headers.get('www-authenticate')).toMatch(
+      challengePattern(/token was issued for resource [^"]*/),
+    );
   });
 
   it('an expired token → 401', async () => {
@@ -181,7 +212,9 @@ describe('express MCP server protected by limeMcpAuth', () => {
           body: '{}',
         });
         expect(res.status).toBe(401);
-        expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="JWT expired at \d+/);
+        expect(res.headers.get('www-authenticate')).toMatch(
+          /error="invalid_token", error_description="JWT expired at \d+/,
+        );
       } finally {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));
@@ -195,7 +228,9 @@ describe('express MCP server protected by limeMcpAuth', () => {
     const passport = await sitePassport(core, agentToken);
     const res = await rawInitialize(`Bearer ${passport}`);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(challengePattern(/JWT aud was 'lime-site-login', expected 'mcp'/));
+    expect(res.headers.get('www-authenticate')).toMatch(
+      challengePattern(/JWT aud was 'lime-site-login', expected 'mcp'/),
+    );
   });
 
   it('a forged token → 401 (bad signature), message header-safe', async () => {
