@@ -1,7 +1,12 @@
 import type { KernelKind } from './internal/kernel.js';
 import { mainThreadKernel } from './internal/main-kernel.js';
 
-/** Options of {@link hashRate}. */
+/**
+ * Options of {@link hashRate}.
+ *
+ * @example
+ * hashRate({ kernel: 'js', durationMs: 1_000 });
+ */
 export interface HashRateOptions {
   /**
    * Kernel to measure: `'wasm'` (4-lane WebAssembly SIMD) or `'js'` (pure JS).
@@ -15,7 +20,12 @@ export interface HashRateOptions {
   durationMs?: number;
 }
 
-/** A measured hash rate of one thread. */
+/**
+ * A measured hash rate of one thread.
+ *
+ * @example
+ * const { hashesPerSecond }: HashRateResult = hashRate();
+ */
 export interface HashRateResult {
   kernel: KernelKind;
   hashes: number;

@@ -5,7 +5,12 @@ import type { KernelKind } from './internal/kernel.js';
 import { mainThreadKernel } from './internal/main-kernel.js';
 import { defaultPowWorkers, type PoolSolve, powPool } from './internal/pool.js';
 
-/** Options of {@link solvePow}. */
+/**
+ * Options of {@link solvePow}.
+ *
+ * @example
+ * const options: SolveOptions = { timeoutMs: 30_000, workers: 2, signal: controller.signal };
+ */
 export interface SolveOptions {
   /** Cancels the solve; it rejects with an `AbortError` and the workers stop. */
   signal?: AbortSignal;
@@ -21,7 +26,13 @@ export interface SolveOptions {
   workers?: number;
 }
 
-/** A nonce that meets the difficulty, and what it cost. */
+/**
+ * A nonce that meets the difficulty, and what it cost.
+ *
+ * @example
+ * const { nonce, hashes, elapsedMs } = await solvePow(challenge, 15);
+ * console.log(`${nonce} after ${hashes} hashes in ${elapsedMs.toFixed(1)} ms`);
+ */
 export interface PowSolution {
   /** Decimal nonce to send as `pow_nonce` (PROTOCOL.md §3.3). */
   nonce: string;
@@ -54,6 +65,9 @@ export interface PowSolution {
  * round trip and would block the caller's event loop for longer, so it goes to
  * the pool. A cold pool (≈ 30 ms to start a worker) is not counted: it is paid
  * once per process.
+ *
+ * @example
+ * const inline = 2 ** difficulty <= INLINE_MAX_EXPECTED_HASHES; // true up to difficulty 11
  */
 export const INLINE_MAX_EXPECTED_HASHES = 2 ** 11;
 
