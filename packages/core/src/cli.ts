@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `lime-core` command: start a Core, print ready credentials, serve until
 // SIGINT/SIGTERM, then shut down gracefully.
+import { readFileSync } from 'node:fs';
 import { CLI_USAGE, parseCliArgs } from './internal/cli-args.js';
 import { startCore } from './start-core.js';
 
@@ -17,8 +18,21 @@ async function main(): Promise<void> {
     process.stdout.write(CLI_USAGE);
     return;
   }
+  let signingKey: string | undefined;
+  if (config.signingKeyFile) {
+    try {
+      signingKey = readFileSync(config.signingKeyFile, 'utf8');
+    } catch (err) {
+      process.stderr.write(
+        `lime-core: cannot read --signing-key-file: ${(err as NodeJS.ErrnoException).code ?? 'error'}\n`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+  }
   const core = await startCore({
     ...config.options,
+    ...(signingKey ? { signingKey } : {}),
     log: (entry) => {
       if (entry.level !== 'info' || config.verbose) {
         process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);

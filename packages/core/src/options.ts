@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import {
   DEFAULT_POW_DIFFICULTY,
   DEFAULT_RETRY_MS,
@@ -149,6 +150,14 @@ export interface CoreOptions {
    */
   keySize?: number;
   /**
+   * The first signing key: an RSA private key (≥ 2048 bits, e = 65537) as a
+   * `KeyObject` or a PEM string. Give the same key to a restarted Core and
+   * the passports it issued before still verify. Keys made by
+   * `rotateSigningKey` are generated with `keySize`.
+   * @default a fresh key of `keySize` bits
+   */
+  signingKey?: KeyObject | string;
+  /**
    * `max-age` of the JWKS document, in seconds.
    * @default 60
    */
@@ -189,6 +198,7 @@ export interface ResolvedCoreOptions {
   rateLimits: { perIp: RateLimitBucket | false; perCredential: RateLimitBucket | false };
   maxBodyBytes: number;
   keySize: number;
+  signingKey: KeyObject | undefined;
   jwksMaxAgeSeconds: number;
   adminToken: string | undefined;
   clock: () => number;
@@ -236,6 +246,30 @@ function bucket(
 }
 
 const DAY_MS = 86_400_000;
+
+function signingKey(value: KeyObject | string | undefined): KeyObject | undefined {
+  if (value === undefined) return undefined;
+  let key: KeyObject;
+  try {
+    key = typeof value === 'string' ? createPrivateKey(value) : value;
+  } catch {
+    throw new TypeError(
+      'CoreOptions.signingKey must be a PEM-encoded RSA private key or a KeyObject',
+    );
+  }
+  const details = key?.asymmetricKeyDetails;
+  if (
+    key?.type !== 'private' ||
+    key.asymmetricKeyType !== 'rsa' ||
+    (details?.modulusLength ?? 0) < MIN_RSA_BITS ||
+    details?.publicExponent !== 65537n
+  ) {
+    throw new TypeError(
+      `CoreOptions.signingKey must be an RSA private key of at least ${MIN_RSA_BITS} bits with e = 65537`,
+    );
+  }
+  return key;
+}
 
 /** Apply defaults (the only place they live) and validate. */
 export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptions {
@@ -334,6 +368,7 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
           },
     maxBodyBytes: integerIn('maxBodyBytes', options.maxBodyBytes ?? 16_384, 2, 16 * 1024 * 1024),
     keySize: integerIn('keySize', options.keySize ?? MIN_RSA_BITS, MIN_RSA_BITS, 8192),
+    signingKey: signingKey(options.signingKey),
     jwksMaxAgeSeconds: integerIn('jwksMaxAgeSeconds', options.jwksMaxAgeSeconds ?? 60, 0, 86_400),
     adminToken,
     clock,

@@ -208,7 +208,7 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
   const opts = resolveCoreOptions(options);
   call.signal?.throwIfAborted();
   const store = opts.store ?? new MemoryStore();
-  const keys = await SigningKeyring.create(opts.keySize);
+  const keys = await SigningKeyring.create(opts.keySize, opts.signingKey);
   const adminToken = opts.adminToken ?? newToken(TOKEN_PREFIX.admin);
   const service = new CoreService(opts, store, keys, opts.publicUrl ?? '');
   const hub = new EventHub(store, {

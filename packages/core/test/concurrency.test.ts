@@ -1,8 +1,15 @@
 // §3.4: exactly one approval ever wins, also under concurrency.
 import { PATHS } from '@lime/wire';
-import { type Core, MemoryStore, startCore } from 'lime-core';
+import { type Core, MemoryStore } from 'lime-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createRequest, httpClient, openStream, significant, solvePow } from './helpers.js';
+import {
+  createRequest,
+  httpClient,
+  openStream,
+  significant,
+  solvePow,
+  startTestCore,
+} from './helpers.js';
 
 const http = httpClient();
 afterAll(() => http.close());
@@ -76,7 +83,7 @@ async function race(core: Core, sameAgent: boolean) {
 describe('50 concurrent approvals of one request', () => {
   for (const store of ['memory', 'jittery'] as const) {
     test(`different agents: exactly one 200 and one passport (${store} store)`, async () => {
-      const core = await startCore({
+      const core = await startTestCore({
         powDifficulty: 3,
         ...(store === 'jittery' ? { store: new JitteryStore() } : {}),
       });
@@ -102,7 +109,7 @@ describe('50 concurrent approvals of one request', () => {
   }
 
   test('the same agent 50 times: every answer is the winner’s 200, still one passport', async () => {
-    const core = await startCore({ powDifficulty: 0, store: new JitteryStore() });
+    const core = await startTestCore({ powDifficulty: 0, store: new JitteryStore() });
     try {
       const { results, events, agents } = await race(core, true);
       expect(results.every((r) => r.status === 200)).toBe(true);
@@ -114,7 +121,7 @@ describe('50 concurrent approvals of one request', () => {
   });
 
   test('approval racing expiry: exactly one of approved/expired', async () => {
-    const core = await startCore({ powDifficulty: 0, store: new JitteryStore() });
+    const core = await startTestCore({ powDifficulty: 0, store: new JitteryStore() });
     try {
       const site = await core.admin.createSite({ name: 'race' });
       const agent = await core.admin.createAgent({ displayName: 'a' });

@@ -8,7 +8,7 @@ import {
   PATHS,
   powPreimage,
 } from '@lime/wire';
-import { type Core, startCore } from 'lime-core';
+import type { Core } from 'lime-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   approve,
@@ -17,6 +17,7 @@ import {
   httpClient,
   provision,
   solvePow,
+  startTestCore,
 } from './helpers.js';
 
 let core: Core;
@@ -27,7 +28,7 @@ let agentId: string;
 let siteId: string;
 
 beforeAll(async () => {
-  core = await startCore({ powDifficulty: 4 });
+  core = await startTestCore({ powDifficulty: 4 });
   const p = await provision(core);
   siteToken = p.site.siteToken;
   siteId = p.site.siteId;

@@ -2,7 +2,7 @@
 // Last-Event-ID replay without gaps or duplicates, resync, expiry events.
 import { isFailureEnvelope, PATHS } from '@lime/wire';
 import fc from 'fast-check';
-import { type Core, startCore } from 'lime-core';
+import type { Core } from 'lime-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   approve,
@@ -12,6 +12,7 @@ import {
   provision,
   type SseMessage,
   significant,
+  startTestCore,
 } from './helpers.js';
 
 const http = httpClient();
@@ -19,7 +20,7 @@ let offset = 0;
 let core: Core;
 
 beforeAll(async () => {
-  core = await startCore({
+  core = await startTestCore({
     powDifficulty: 0,
     clock: () => Date.now() + offset,
     keepaliveMs: 60,
@@ -163,7 +164,7 @@ describe('expiry', () => {
 
   test('admin.sweep() expires due requests at once; lazily, any request notices', async () => {
     const local = { now: Date.now() };
-    const c = await startCore({
+    const c = await startTestCore({
       powDifficulty: 0,
       clock: () => local.now,
       requestTtlMs: 1_000,
@@ -280,7 +281,7 @@ describe('resumable delivery', () => {
 
   test('resync when Last-Event-ID is older than the retention window', async () => {
     const local = { now: Date.now() };
-    const c = await startCore({ powDifficulty: 0, clock: () => local.now, retentionMs: 1_000 });
+    const c = await startTestCore({ powDifficulty: 0, clock: () => local.now, retentionMs: 1_000 });
     try {
       const { site, agent } = await provision(c);
       for (let i = 0; i < 2; i++) {
@@ -315,7 +316,7 @@ describe('resumable delivery', () => {
   });
 
   test('close() ends open streams cleanly', async () => {
-    const c = await startCore({ powDifficulty: 0 });
+    const c = await startTestCore({ powDifficulty: 0 });
     const { site } = await provision(c);
     const streams = await Promise.all(
       [1, 2].map(() => openStream(c.apiBase + PATHS.loginEvents, site.siteToken)),

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
 import { isValidNonce, meetsDifficulty, PATHS, powPreimage } from '@lime/wire';
-import type { Core } from 'lime-core';
+import { type Core, type CoreOptions, startCore } from 'lime-core';
 import { Agent, request } from 'undici';
 
 // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected loosely
@@ -11,6 +11,22 @@ export interface HttpResult {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: Json;
+}
+
+let sharedKey: Promise<KeyObject> | undefined;
+
+/**
+ * Start a Core with one RSA key shared by the whole test file: key
+ * generation is the slowest part of startCore, and these tests are about
+ * behaviour, not key generation (rotation still generates fresh keys).
+ */
+export async function startTestCore(options: CoreOptions = {}): Promise<Core> {
+  sharedKey ??= new Promise((resolve, reject) =>
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) =>
+      err ? reject(err) : resolve(priv),
+    ),
+  );
+  return startCore({ signingKey: await sharedKey, ...options });
 }
 
 /** One keep-alive dispatcher per test file; close it in afterAll. */

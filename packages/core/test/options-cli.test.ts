@@ -2,6 +2,7 @@
 // CLI parses flags and environment, prints ready credentials and shuts down
 // gracefully on SIGTERM.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { PATHS } from '@lime/wire';
 import { type CoreOptions, startCore } from 'lime-core';
@@ -37,6 +38,10 @@ describe('CoreOptions validation', () => {
     ['adminToken', { adminToken: 'short' }],
     ['clock', { clock: 5 as unknown as () => number }],
     ['log', { log: 'yes' as unknown as () => void }],
+    ['signingKey', { signingKey: 'not a pem' }],
+    ['signingKey', { signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }],
+    ['signingKey', { signingKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey }],
+    ['signingKey', { signingKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey }],
   ];
   test.each(bad)('%s is refused with a TypeError naming it', async (field, options) => {
     const err = await startCore(options).then(
@@ -95,6 +100,10 @@ describe('CoreOptions validation', () => {
 describe('CLI', () => {
   test('flags and environment', () => {
     expect(parseCliArgs([], {}).options).toEqual({ port: 8787 });
+    expect(parseCliArgs(['--signing-key-file', '/k.pem'], {}).signingKeyFile).toBe('/k.pem');
+    expect(parseCliArgs([], { LIME_CORE_SIGNING_KEY_FILE: '/e.pem' }).signingKeyFile).toBe(
+      '/e.pem',
+    );
     expect(
       parseCliArgs(
         ['--port', '0', '--difficulty=3', '--host', '0.0.0.0', '--public-url', 'https://c.example'],

@@ -9,10 +9,10 @@ import {
   PATHS,
 } from '@lime/wire';
 import fc from 'fast-check';
-import { type Core, MemoryStore, startCore } from 'lime-core';
+import { type Core, MemoryStore } from 'lime-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createRequest, httpClient, provision } from './helpers.js';
+import { createRequest, httpClient, provision, startTestCore } from './helpers.js';
 
 /** Counts every call that may change state. */
 class CountingStore extends MemoryStore {
@@ -52,7 +52,7 @@ let agentId: string;
 let pendingId: string;
 
 beforeAll(async () => {
-  core = await startCore({ powDifficulty: 8, store });
+  core = await startTestCore({ powDifficulty: 8, store });
   const p = await provision(core);
   siteToken = p.site.siteToken;
   agentToken = p.agent.agentToken;

@@ -3,13 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PATHS } from '@lime/wire';
-import {
-  type AgentRecord,
-  type CoreLogEntry,
-  MemoryStore,
-  type SiteRecord,
-  startCore,
-} from 'lime-core';
+import { type AgentRecord, type CoreLogEntry, MemoryStore, type SiteRecord } from 'lime-core';
 import { request } from 'undici';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
@@ -19,6 +13,7 @@ import {
   openStream,
   provision,
   significant,
+  startTestCore,
 } from './helpers.js';
 
 const http = httpClient();
@@ -49,7 +44,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 describe('credentials', () => {
   test('tokens are at_/st_ + 32 random bytes base64url and stored only as SHA-256', async () => {
     const store = new RecordingStore();
-    const core = await startCore({ powDifficulty: 0, store });
+    const core = await startTestCore({ powDifficulty: 0, store });
     try {
       const { site, agent } = await provision(core);
       const { siteToken } = await core.admin.rotateSiteToken(site.siteId);
@@ -71,7 +66,7 @@ describe('credentials', () => {
 
   test('no secret in responses, error messages or logs', async () => {
     const logs: CoreLogEntry[] = [];
-    const core = await startCore({ powDifficulty: 0, log: (e) => logs.push(e) });
+    const core = await startTestCore({ powDifficulty: 0, log: (e) => logs.push(e) });
     try {
       const { site, agent } = await provision(core);
       const stream = await openStream(core.apiBase + PATHS.loginEvents, site.siteToken);
@@ -138,7 +133,7 @@ describe('credentials', () => {
 
 describe('limits', () => {
   test('413 past maxBodyBytes, also for chunked bodies; the Core keeps serving', async () => {
-    const core = await startCore({ powDifficulty: 0, maxBodyBytes: 256 });
+    const core = await startTestCore({ powDifficulty: 0, maxBodyBytes: 256 });
     try {
       const { site } = await provision(core);
       const url = core.apiBase + PATHS.createLoginRequest;
@@ -165,7 +160,7 @@ describe('limits', () => {
   test('429 RATE_LIMIT_EXCEEDED with Retry-After, per IP', async () => {
     // A frozen clock: no refill between the calls, however slow the machine.
     const frozen = Date.now();
-    const core = await startCore({
+    const core = await startTestCore({
       powDifficulty: 0,
       clock: () => frozen,
       rateLimits: { perIp: { burst: 5, perSecond: 0.5 }, perCredential: false },
@@ -190,7 +185,7 @@ describe('limits', () => {
 
   test('429 per credential: one noisy site does not limit another; the clock refills', async () => {
     const clock = { now: Date.now() };
-    const core = await startCore({
+    const core = await startTestCore({
       powDifficulty: 0,
       clock: () => clock.now,
       rateLimits: { perCredential: { burst: 3, perSecond: 1 } },

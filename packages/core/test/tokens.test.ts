@@ -9,7 +9,7 @@ import {
   errors,
   jwtVerify,
 } from 'jose';
-import { type Core, startCore } from 'lime-core';
+import { type Core, MemoryStore } from 'lime-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   approve,
@@ -18,13 +18,14 @@ import {
   openStream,
   provision,
   significant,
+  startTestCore,
 } from './helpers.js';
 
 const http = httpClient();
 let core: Core;
 
 beforeAll(async () => {
-  core = await startCore({ powDifficulty: 0 });
+  core = await startTestCore({ powDifficulty: 0 });
 });
 afterAll(async () => {
   await core.close();
@@ -144,7 +145,11 @@ describe('§7 MCP access token', () => {
   });
 
   test('mcpTokenTtlSeconds and passportTtlSeconds are honoured', async () => {
-    const c = await startCore({ powDifficulty: 0, mcpTokenTtlSeconds: 90, passportTtlSeconds: 30 });
+    const c = await startTestCore({
+      powDifficulty: 0,
+      mcpTokenTtlSeconds: 90,
+      passportTtlSeconds: 30,
+    });
     try {
       const p = await provision(c);
       const r = await http.call('POST', c.apiBase + PATHS.oauthToken, {
@@ -182,7 +187,7 @@ describe('§5 binding passport', () => {
 
 describe('§6 key rotation with overlap', () => {
   test('every minted token verifies until its key is retired, then fails', async () => {
-    const c = await startCore({ powDifficulty: 0 });
+    const c = await startTestCore({ powDifficulty: 0 });
     try {
       const p = await provision(c);
       const firstKid = (await c.admin.signingKeys()).activeKid;
@@ -219,7 +224,7 @@ describe('§6 key rotation with overlap', () => {
   });
 
   test('a key can be published before it signs', async () => {
-    const c = await startCore({ powDifficulty: 0 });
+    const c = await startTestCore({ powDifficulty: 0 });
     try {
       const p = await provision(c);
       const before = (await c.admin.signingKeys()).activeKid;
@@ -237,8 +242,35 @@ describe('§6 key rotation with overlap', () => {
     }
   });
 
+  test('a restart with the same signingKey and store keeps tokens and event ids valid', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const store = new MemoryStore();
+    const first = await startTestCore({ powDifficulty: 0, store, signingKey: pem });
+    const p = await provision(first);
+    const { passport } = await mintPassport(first, p);
+    await first.close();
+    const second = await startTestCore({ powDifficulty: 0, store, signingKey: privateKey });
+    try {
+      await jwtVerify(passport, await servedKeys(second), { audience: AUDIENCE.sitePassport });
+      const again = await mintPassport(second, p);
+      expect(decodeProtectedHeader(again.passport).kid).toBe(decodeProtectedHeader(passport).kid);
+      const replay = await openStream(second.apiBase + PATHS.loginEvents, p.site.siteToken, {
+        lastEventId: '0',
+      });
+      const ids = significant(await replay.until((m) => significant(m).length >= 2)).map(
+        (m) => m.id,
+      );
+      expect(ids).toEqual(['1', '2']);
+      await replay.close();
+    } finally {
+      await second.close();
+    }
+  });
+
   test('publicUrl is the issuer everywhere', async () => {
-    const c = await startCore({ powDifficulty: 0, publicUrl: 'https://core.example/' });
+    const c = await startTestCore({ powDifficulty: 0, publicUrl: 'https://core.example/' });
     try {
       expect(c.issuer).toBe('https://core.example');
       const p = await provision(c);

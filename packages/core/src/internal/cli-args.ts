@@ -11,12 +11,16 @@ Options (environment variable in brackets):
   --difficulty <n>    PoW difficulty in bits, 0–64   [LIME_CORE_DIFFICULTY] default 15
   --public-url <url>  public origin, the token 'iss' [LIME_CORE_PUBLIC_URL] default the listening URL
   --admin-token <t>   admin bearer token             [LIME_CORE_ADMIN_TOKEN] default random
+  --signing-key-file <path>  PEM RSA private key to sign with (keeps tokens
+                      valid across restarts)          [LIME_CORE_SIGNING_KEY_FILE] default fresh key
   --verbose           log one line per request (never secrets)
   --help              show this text
 `;
 
 export interface CliConfig {
   options: CoreOptions;
+  /** Path of a PEM signing key to read, when given. */
+  signingKeyFile: string | undefined;
   verbose: boolean;
   help: boolean;
 }
@@ -38,6 +42,7 @@ export function parseCliArgs(
     difficulty: env.LIME_CORE_DIFFICULTY,
     'public-url': env.LIME_CORE_PUBLIC_URL,
     'admin-token': env.LIME_CORE_ADMIN_TOKEN,
+    'signing-key-file': env.LIME_CORE_SIGNING_KEY_FILE,
   };
   let verbose = false;
   let help = false;
@@ -66,5 +71,5 @@ export function parseCliArgs(
     options.powDifficulty = integer('--difficulty', values.difficulty);
   if (values['public-url'] !== undefined) options.publicUrl = values['public-url'];
   if (values['admin-token'] !== undefined) options.adminToken = values['admin-token'];
-  return { options, verbose, help };
+  return { options, signingKeyFile: values['signing-key-file'], verbose, help };
 }

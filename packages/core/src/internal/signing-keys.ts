@@ -18,7 +18,10 @@ function generateRsa(modulusLength: number): Promise<KeyObject> {
 }
 
 async function createKey(modulusLength: number): Promise<SigningKey> {
-  const privateKey = await generateRsa(modulusLength);
+  return describeKey(await generateRsa(modulusLength));
+}
+
+function describeKey(privateKey: KeyObject): SigningKey {
   const pub = privateKey.export({ format: 'jwk' }) as { n: string; e: string };
   // RFC 7638 thumbprint as kid: stable, unique, reveals nothing.
   const kid = createHash('sha256')
@@ -49,9 +52,9 @@ export class SigningKeyring {
 
   private constructor(private readonly modulusLength: number) {}
 
-  static async create(modulusLength: number): Promise<SigningKeyring> {
+  static async create(modulusLength: number, first?: KeyObject): Promise<SigningKeyring> {
     const ring = new SigningKeyring(modulusLength);
-    const key = await createKey(modulusLength);
+    const key = first ? describeKey(first) : await createKey(modulusLength);
     ring.keys.set(key.kid, key);
     ring.active = key;
     return ring;
