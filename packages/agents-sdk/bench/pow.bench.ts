@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { hashRate, PowTimeoutError, shutdownPowPool, solvePow } from '../src/pow/index.js';
+import { powPool } from '../src/pow/internal/pool.js';
 import { solveWith } from '../src/pow/solve.js';
 
 const CHALLENGE = '0123456789abcdef'.repeat(4);
@@ -74,12 +75,18 @@ async function poolRate(durationMs: number): Promise<number> {
   throw new Error('difficulty 256 was solved?');
 }
 
+/** Time from a solution to every worker idle again (the other workers' cancel). */
+const cancelLags: number[] = [];
+
 /** Solve times of `runs` warm solves, stopping early after `budgetMs` (slow machine). */
 async function solveTimes(difficulty: number, runs: number, budgetMs = 40_000): Promise<number[]> {
   const times: number[] = [];
   const started = performance.now();
   while (times.length < runs && performance.now() - started < budgetMs) {
     times.push((await solvePow(challenge(), difficulty)).elapsedMs);
+    const solvedAt = performance.now();
+    await powPool().whenIdle();
+    cancelLags.push(performance.now() - solvedAt);
   }
   return times;
 }
@@ -166,6 +173,7 @@ async function main(): Promise<void> {
     ['warm pool, difficulty 20', dist(d20)],
     ['warm pool, difficulty 24', dist(d24)],
     ['warm pool round trip, difficulty 12', dist(warmRoundTrips)],
+    ['first solution → all workers idle', dist(cancelLags)],
     ['cold pool (fresh pool, workers only), d12', ms(coldBare)],
     ['cold pool (fresh pool, caller helps), d12', ms(coldInProcess)],
     ['cold pool (fresh process), difficulty 12', coldProcess12.map(ms).join(', ')],
