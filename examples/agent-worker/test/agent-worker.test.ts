@@ -1,4 +1,4 @@
-import { AuthenticationError } from 'lime-agents-sdk';
+import { AuthenticationError, shutdownPowPool } from 'lime-agents-sdk';
 import { type Core, startCore } from 'lime-core';
 import { type McpServerHandle, startMcpServer } from 'lime-example-mcp-server';
 import { type SiteBackend, startSiteBackend } from 'lime-example-site-backend';
@@ -23,6 +23,7 @@ afterAll(async () => {
   await mcp?.close();
   await backend?.close();
   await core?.close();
+  await shutdownPowPool(); // the proof-of-work worker threads
 });
 
 describe('example agent worker', () => {

@@ -1,8 +1,11 @@
+import { shutdownPowPool } from 'lime-agents-sdk';
 import { startCore } from 'lime-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/index.js';
 
 describe('npm run demo', () => {
+  afterAll(() => shutdownPowPool()); // the proof-of-work worker threads
+
   it('goes from an empty Core to an MCP tool call, printing every step with timings and claims', async () => {
     const lines: string[] = [];
     const result = await runDemo({ powDifficulty: 12, print: (line) => lines.push(line) });

@@ -3,6 +3,7 @@
 // twice mid-run (a TCP proxy in front of the Core kills the socket, as a load
 // balancer or a flaky network would). Every passport must still be verified
 // exactly once, and every agent must then call an MCP tool successfully.
+import { shutdownPowPool } from 'lime-agents-sdk';
 import { type Core, startCore } from 'lime-core';
 import { type AgentWorkerResult, runAgentWorker } from 'lime-example-agent-worker';
 import { type McpServerHandle, startMcpServer } from 'lime-example-mcp-server';
@@ -109,6 +110,7 @@ afterAll(async () => {
   }
   await mcp?.close();
   await core?.close();
+  await shutdownPowPool(); // the proof-of-work worker threads
 });
 
 /**
