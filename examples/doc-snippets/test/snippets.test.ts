@@ -1,6 +1,6 @@
 // The docs' code samples are these files: run them against a Core, and check
 // that every sample in docs/*.md is byte-for-byte the file it names.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -108,6 +108,45 @@ describe('docs snippets run', () => {
     await agent.close();
     await late.close();
   });
+});
+
+describe('docs links resolve', () => {
+  /** GitHub's heading anchors: lowercase, punctuation dropped, spaces → '-'. */
+  const slug = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
+  const pages = [
+    ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+    'examples/README.md',
+  ];
+  for (const page of pages) {
+    it(`${page}: every relative link points at a file (and heading) of this repository`, () => {
+      const text = readFileSync(join(root, page), 'utf8');
+      const broken: string[] = [];
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!) || target!.startsWith('#')) continue;
+        const [path, anchor] = target!.split('#') as [string, string | undefined];
+        const file = join(root, page, '..', path);
+        if (!file.startsWith(root)) continue; // beside the repository (PROTOCOL.md)
+        if (!existsSync(file)) {
+          broken.push(target!);
+          continue;
+        }
+        if (anchor && file.endsWith('.md')) {
+          const headings = [...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) =>
+            slug(m[1]!),
+          );
+          if (!headings.includes(anchor)) broken.push(target!);
+        }
+      }
+      expect(broken).toEqual([]);
+    });
+  }
 });
 
 describe('docs show the snippets exactly', () => {
