@@ -158,7 +158,8 @@ export async function solveWith(
   }
   const bytes = new TextEncoder().encode(challenge);
   let start = 0;
-  let inlineHashes = 0;
+  // Hashes done on the calling thread (inline, then while the pool starts).
+  const caller = { hashes: 0 };
   if (!options.noInline && 2 ** difficulty <= INLINE_MAX_EXPECTED_HASHES) {
     const kernel = mainThreadKernel();
     const limit = INLINE_WORK_FACTOR * 2 ** difficulty;
@@ -167,7 +168,7 @@ export async function solveWith(
       return solution(challenge, difficulty, result.nonce, result.hashes, started, true);
     }
     start = limit;
-    inlineHashes = result.hashes;
+    caller.hashes = result.hashes;
   }
 
   const kind = options.kind ?? (mainThreadKernel().simd ? 'wasm' : 'js');
@@ -188,7 +189,7 @@ export async function solveWith(
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          const hashes = inlineHashes + pooled.hashes();
+          const hashes = caller.hashes + pooled.hashes();
           pooled.cancel(
             new PowTimeoutError(
               `no nonce meeting difficulty ${difficulty} was found within ${timeoutMs} ms ` +
@@ -200,7 +201,6 @@ export async function solveWith(
         }, timeoutMs);
   try {
     if (cold) {
-      const assist = { hashes: 0 };
       const nonce = await Promise.race([
         assistWhileStarting(
           pooled,
@@ -208,13 +208,12 @@ export async function solveWith(
           bytes,
           difficulty,
           options.kind,
-          assist,
+          caller,
         ),
         pooled.done.then(() => -1),
       ]);
-      inlineHashes += assist.hashes;
       if (nonce >= 0) {
-        const hashes = inlineHashes + pooled.hashes();
+        const hashes = caller.hashes + pooled.hashes();
         pooled.done.catch(() => {});
         pooled.cancel(new AbortError('solved on the calling thread'));
         return solution(challenge, difficulty, nonce, hashes, started, true);
@@ -225,7 +224,7 @@ export async function solveWith(
       challenge,
       difficulty,
       found.nonce,
-      inlineHashes + found.hashes,
+      caller.hashes + found.hashes,
       started,
       false,
     );
