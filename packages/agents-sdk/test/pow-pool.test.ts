@@ -35,7 +35,9 @@ describe('solvePow: arguments', () => {
     }
     await expect(solvePow('abc', 20, { workers: 0 })).rejects.toThrow(/options\.workers/);
     await expect(solvePow('abc', 20, { workers: 1.5 })).rejects.toThrow(/options\.workers/);
-    await expect(solvePow('abc', 20, { timeoutMs: 0 })).rejects.toThrow(/options\.timeoutMs/);
+    for (const timeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      await expect(solvePow('abc', 20, { timeoutMs })).rejects.toThrow(/options\.timeoutMs/);
+    }
     await expect(solvePow(42 as unknown as string, 20)).rejects.toThrow(/challenge/);
     expect(powPool().size).toBe(0);
   });

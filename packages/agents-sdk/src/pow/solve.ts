@@ -145,9 +145,13 @@ export async function solveWith(
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
     throw new TypeError(`options.workers must be an integer from 1 to 256, got ${String(workers)}`);
   }
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+  // setTimeout turns anything above 2^31 − 1 (Infinity included) into 1 ms.
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
+  ) {
     throw new TypeError(
-      `options.timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+      `options.timeoutMs must be a number of milliseconds from 1 to 2^31 − 1 (omit it for no limit), got ${String(timeoutMs)}`,
     );
   }
   if (signal?.aborted) throw abortError(signal);
