@@ -15,7 +15,8 @@ export interface SolveOptions {
   /** Cancels the solve; it rejects with an `AbortError` and the workers stop. */
   signal?: AbortSignal;
   /**
-   * Give up after this long; rejects with a `PowTimeoutError`.
+   * Give up after this long; rejects with a `PowTimeoutError`. Values above
+   * 2^31 − 1 (about 24.8 days), `Infinity` included, mean no limit.
    * @default undefined (no limit), milliseconds
    */
   timeoutMs?: number;
@@ -93,6 +94,9 @@ const JS_CHUNK = 4_000;
  */
 const ASSIST_BASE = 2 ** 52;
 
+/** Longest delay setTimeout honours (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface InternalSolveOptions extends SolveOptions {
   /** Force a kernel (tests, bench). */
   kind?: KernelKind;
@@ -145,13 +149,9 @@ export async function solveWith(
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
     throw new TypeError(`options.workers must be an integer from 1 to 256, got ${String(workers)}`);
   }
-  // setTimeout turns anything above 2^31 − 1 (Infinity included) into 1 ms.
-  if (
-    timeoutMs !== undefined &&
-    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)
-  ) {
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
     throw new TypeError(
-      `options.timeoutMs must be a number of milliseconds from 1 to 2^31 − 1 (omit it for no limit), got ${String(timeoutMs)}`,
+      `options.timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
     );
   }
   if (signal?.aborted) throw abortError(signal);
@@ -189,8 +189,10 @@ export async function solveWith(
   });
   const onAbort = () => pooled.cancel(abortError(signal!));
   signal?.addEventListener('abort', onAbort, { once: true });
+  // setTimeout would turn a delay above 2^31 − 1 ms (Infinity included) into
+  // 1 ms; such a limit (≥ 24.8 days) means no limit.
   const timer =
-    timeoutMs === undefined
+    timeoutMs === undefined || timeoutMs > MAX_TIMER_MS
       ? undefined
       : setTimeout(() => {
           const hashes = caller.hashes + pooled.hashes();
