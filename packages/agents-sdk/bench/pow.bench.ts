@@ -10,14 +10,15 @@
  * warm; a cold pool adds ≤ 50 ms. Takes about a minute (each solve-time series
  * stops early after 40 s on a slow or busy machine, with fewer runs).
  *
- * One run on the 2-core dev machine (Node 20.20, load average ≈ 4 from other
+ * One run on the 2-core dev machine (Node 20.20, load average ≈ 2.3 from other
  * jobs, so the tails are long):
- *   naive createHash 0.58 M/s · python3 hashlib 1.48 M/s
- *   WASM SIMD 11.03 M/s per core (19.0× naive, 7.4× hashlib) · JS 3.10 M/s
- *   pool of 2: 23.08 M/s
- *   warm difficulty 15 / 20 / 24: median 1.3 / 38.6 / 738.6 ms, p95 5.4 / 209.4 / 4111 ms
+ *   naive createHash 0.56 M/s · python3 hashlib 1.58 M/s
+ *   WASM SIMD 11.71 M/s per core (20.8× naive, 7.4× hashlib) · JS 3.15 M/s
+ *   pool of 2: 22.91 M/s
+ *   warm difficulty 15 / 20 / 24: median 1.5 / 32.7 / 630.8 ms, p95 4.7 / 117.2 / 2690 ms
  *   warm round trip (d12) median 0.3 ms · first solution → all workers idle 0.5 ms median
- *   cold fresh pool d12: 36.0 ms workers only, 1.4 ms with the calling thread helping
+ *   cold fresh pool d12: 32.6 ms workers only, 1.2 ms with the calling thread helping;
+ *   fresh process d20: 37.0, 20.2, 118.8 ms
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

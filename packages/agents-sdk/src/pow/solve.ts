@@ -54,18 +54,23 @@ export interface PowSolution {
  *
  * Measured with `scripts/measure-inline-threshold.ts` (200 runs each, random
  * 64-hex challenges, warm pool of 2 workers, Node 20.20 on the 2-core dev
- * machine shared with other jobs, so noisy):
+ * machine shared with other jobs; two runs, at load ≈ 8 and ≈ 2):
  *
- *   warm pool round trip (difficulty 1):  median 0.162 ms, p95 0.318 ms
- *   inline, difficulty 10 (2^10 hashes):  median 0.074 ms, p95 0.331 ms
- *   inline, difficulty 11 (2^11 hashes):  median 0.136 ms, p95 0.648 ms
- *   inline, difficulty 12 (2^12 hashes):  median 0.298 ms, p95 1.227 ms
+ *                                         run 1 (median, p95)   run 2 (median, p95)
+ *   warm pool round trip (difficulty 1)   0.162 ms, 0.318 ms    0.115 ms, 0.254 ms
+ *   inline, difficulty 10 (2^10 hashes)   0.074 ms, 0.331 ms    0.097 ms, 0.302 ms
+ *   inline, difficulty 11 (2^11 hashes)   0.136 ms, 0.648 ms    0.160 ms, 0.621 ms
+ *   pool,   difficulty 11                 0.244 ms, 1.714 ms    0.251 ms, 0.753 ms
+ *   inline, difficulty 12 (2^12 hashes)   0.298 ms, 1.227 ms    0.291 ms, 1.215 ms
+ *   pool,   difficulty 12                 0.394 ms, 1.537 ms    0.347 ms, 1.332 ms
  *
- * Difficulty 11 is the largest whose expected inline work (midstate included)
- * stays under one round trip; from 12 on the inline work costs more than the
- * round trip and would block the caller's event loop for longer, so it goes to
- * the pool. A cold pool (≈ 30 ms to start a worker) is not counted: it is paid
- * once per process.
+ * Difficulty 11 is where the expected inline work (midstate included) equals
+ * one round trip, and inline still beats the pool's total by ≈ 0.1 ms. From
+ * 12 on the inline work costs two round trips or more, gains at most tens of
+ * microseconds over the pool, and blocks the caller's event loop for over a
+ * millisecond at p95, so it goes to the pool. A cold pool (≈ 30 ms to start a
+ * worker) is not counted here: it is paid once per process, and the calling
+ * thread helps while it starts (see ASSIST_BASE).
  *
  * @example
  * const inline = 2 ** difficulty <= INLINE_MAX_EXPECTED_HASHES; // true up to difficulty 11
