@@ -137,7 +137,7 @@ describe('solvePow: worker pool', () => {
     expect(error).toBeInstanceOf(LimeError);
     expect(error.code).toBe('POW_TIMEOUT');
     expect(error.message).toMatch(/difficulty 60.*150 ms/);
-    expect(error.detail.hashes).toBeGreaterThan(100_000);
+    expect(error.detail.hashes).toBeGreaterThan(10_000);
     expect(elapsed).toBeGreaterThanOrEqual(149);
     expect(elapsed).toBeLessThan(1000);
     await powPool().whenIdle();
