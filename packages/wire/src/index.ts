@@ -43,6 +43,26 @@ export {
   RETRYABLE_STATUSES,
   WIRE_ERROR_CODES,
 } from './error-codes.js';
+export type { ClientErrorCode, LimeErrorCode, LimeErrorOptions } from './errors.js';
+export {
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigurationError,
+  ConflictError,
+  ConnectionError,
+  ExpiredError,
+  errorClassFor,
+  InvalidResponseError,
+  LimeError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  redact,
+  ServerError,
+  TimeoutError,
+  ValidationError,
+} from './errors.js';
 export type {
   AgentProfileData,
   ApproveData,
@@ -66,48 +86,6 @@ export {
   LOGIN_STATUSES,
   MIN_EVENT_RETENTION_MS,
 } from './events.js';
-export {
-  API_PREFIX,
-  ENV,
-  HEADERS,
-  HOSTED_API_BASE,
-  HOSTED_ORIGIN,
-  PATHS,
-  toApiBase,
-  toOrigin,
-  trimTrailingSlash,
-} from './paths.js';
-export {
-  DEFAULT_POW_DIFFICULTY,
-  expectedHashes,
-  isValidNonce,
-  leadingZeroBits,
-  MAX_NONCE,
-  MAX_POW_DIFFICULTY,
-  meetsDifficulty,
-  NONCE_PATTERN,
-  powPreimage,
-} from './pow.js';
-export type { ClientErrorCode, LimeErrorCode, LimeErrorOptions } from './errors.js';
-export {
-  AbortError,
-  ApiError,
-  AuthenticationError,
-  ConfigurationError,
-  ConflictError,
-  ConnectionError,
-  ExpiredError,
-  errorClassFor,
-  InvalidResponseError,
-  LimeError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitError,
-  redact,
-  ServerError,
-  TimeoutError,
-  ValidationError,
-} from './errors.js';
 export type { FetchLike, HttpClientOptions, HttpResult, RequestOptions } from './http-client.js';
 export {
   backoffDelay,
@@ -141,3 +119,25 @@ export {
   JwtVerificationError,
   verifyJwt,
 } from './jwt/index.js';
+export {
+  API_PREFIX,
+  ENV,
+  HEADERS,
+  HOSTED_API_BASE,
+  HOSTED_ORIGIN,
+  PATHS,
+  toApiBase,
+  toOrigin,
+  trimTrailingSlash,
+} from './paths.js';
+export {
+  DEFAULT_POW_DIFFICULTY,
+  expectedHashes,
+  isValidNonce,
+  leadingZeroBits,
+  MAX_NONCE,
+  MAX_POW_DIFFICULTY,
+  meetsDifficulty,
+  NONCE_PATTERN,
+  powPreimage,
+} from './pow.js';
