@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/packaging/', import.meta.url));
 const PUBLISHED = ['wire', 'core', 'agents-sdk', 'sites-sdk', 'mcp-server-sdk'];
-// Above the agents SDK's inline threshold (2^11 expected hashes): solved in worker threads.
+// The login's difficulty: non-zero, above the agents SDK's inline threshold (2^11 expected hashes).
 const POW_DIFFICULTY = 14;
 
 let scratch: string;
@@ -86,7 +86,7 @@ for (const format of ['mjs', 'cjs'] as const) {
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(result).toMatchObject({
       format: format === 'mjs' ? 'esm' : 'cjs',
-      powInline: false,
+      workersSolved: true,
       passportAgentId: result.agentId,
       mcpAgentId: result.agentId,
     });
