@@ -1,0 +1,64 @@
+import type { FetchLike } from '@lime/wire';
+
+/** Most same-origin redirects followed for one Core call. */
+const MAX_REDIRECTS = 5;
+
+function isRedirect(response: Response): boolean {
+  return (
+    response.type === 'opaqueredirect' ||
+    (response.status >= 300 && response.status < 400 && response.status !== 304)
+  );
+}
+
+/**
+ * The `fetch` for Core calls, which carry `X-Agent-Token`. `fetch` follows
+ * redirects by default and strips only `Authorization`, `Cookie` and
+ * `Proxy-Authorization` when one leaves the origin, so a redirect to another
+ * origin would hand the agent token to that host. Here redirects are
+ * followed by hand and only within the origin of the API base (307/308 for
+ * any method, other 3xx for GET); any other redirect becomes a failure
+ * envelope the HTTP client turns into a typed `UNEXPECTED_REDIRECT` error.
+ */
+export function createCoreFetch(base: FetchLike): FetchLike {
+  return async (input, init = {}) => {
+    let url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const method = (init.method ?? 'GET').toUpperCase();
+    for (let hop = 0; ; hop++) {
+      const response = await base(url.href, { ...init, redirect: 'manual' });
+      if (!isRedirect(response)) return response;
+      await response.body?.cancel().catch(() => {});
+      const location = response.headers.get('location');
+      let next: URL | undefined;
+      try {
+        next = location === null ? undefined : new URL(location, url);
+      } catch {
+        next = undefined;
+      }
+      const followable =
+        next !== undefined &&
+        next.origin === url.origin &&
+        hop < MAX_REDIRECTS &&
+        (response.status === 307 || response.status === 308 || method === 'GET');
+      if (!followable) return refusal(response, url, next, hop >= MAX_REDIRECTS);
+      url = next!;
+    }
+  };
+}
+
+function refusal(response: Response, from: URL, to: URL | undefined, tooMany: boolean): Response {
+  const where = to ? `to ${to.origin}${to.pathname}` : 'without a usable Location';
+  const why = tooMany
+    ? `more than ${MAX_REDIRECTS} redirects`
+    : to && to.origin !== from.origin
+      ? 'a redirect to another origin: the agent token is never sent there'
+      : 'a redirect that would change the method';
+  const message =
+    `the LIME API answered ${response.status} ${where} (${why}) — set LIME_API_BASE ` +
+    '(or the apiBase option) to the final API base, e.g. https://lime.pics/api/v1';
+  // The status stays 3xx, so no retry; the envelope gives the error its code and message.
+  const status = response.status >= 300 && response.status < 400 ? response.status : 399;
+  return new Response(
+    JSON.stringify({ ok: false, error: { code: 'UNEXPECTED_REDIRECT', message } }),
+    { status, headers: { 'content-type': 'application/json' } },
+  );
+}
