@@ -17,6 +17,9 @@ export interface TokenRequest {
   signal?: AbortSignal | undefined;
 }
 
+/** Below this many cached tokens no sweep runs. */
+const SWEEP_MIN_ENTRIES = 64;
+
 /**
  * Per-domain MCP token cache with single flight: however many callers ask
  * for the same domain at once, one token request is in flight. A cached token
@@ -27,6 +30,8 @@ export class McpTokenCache {
   private readonly entries = new Map<string, McpAccessToken>();
   private readonly inflight = new Map<string, Promise<McpAccessToken>>();
   private closed = false;
+  /** Entry count at which the next sweep of expired tokens runs. */
+  private sweepAt = SWEEP_MIN_ENTRIES;
 
   constructor(
     private readonly fetchToken: TokenFetcher,
@@ -78,6 +83,20 @@ export class McpTokenCache {
     this.entries.clear();
   }
 
+  /**
+   * Drop expired tokens once the map has grown: an agent that visits many
+   * domains (or URLs, with `mcpResource`) would otherwise keep every token
+   * it ever got. Amortised: a full pass only each time the size doubles.
+   */
+  private sweep(): void {
+    if (this.entries.size < this.sweepAt) return;
+    const now = this.now();
+    for (const [key, token] of this.entries) {
+      if (token.expiresAt.getTime() <= now) this.entries.delete(key);
+    }
+    this.sweepAt = Math.max(SWEEP_MIN_ENTRIES, this.entries.size * 2);
+  }
+
   private async refresh(key: string, domain: string, resource: string | undefined) {
     try {
       const sentAt = this.now();
@@ -91,7 +110,10 @@ export class McpTokenCache {
         domain,
         resource,
       };
-      if (!this.closed) this.entries.set(key, token);
+      if (!this.closed) {
+        this.entries.set(key, token);
+        this.sweep();
+      }
       return token;
     } finally {
       this.inflight.delete(key);
