@@ -8,7 +8,7 @@
  * promise, a thread-pool hop and a copy per call (~8 k/s per core), while the
  * synchronous `crypto.verify` with a cached `KeyObject` reaches ~38 k/s.
  */
-import { decodeBase64urlPortable } from './base64url.js';
+import { decodeBase64urlPortable, isStrictBase64url } from './base64url.js';
 
 /** Which implementation checks signatures. */
 export type CryptoBackendName = 'node' | 'webcrypto';
@@ -32,9 +32,12 @@ export interface ImportedKey {
 // Minimal structural views of the Node built-ins, so no `node:` type import is needed.
 interface NodeBufferLike extends Uint8Array {
   toString(encoding?: string): string;
+  write(text: string, offset: number, length: number, encoding: string): number;
+  subarray(start?: number, end?: number): NodeBufferLike;
 }
 interface NodeBufferStatic {
   from(text: string, encoding: string): NodeBufferLike;
+  allocUnsafeSlow(size: number): NodeBufferLike;
 }
 interface NodeCryptoLike {
   createPublicKey(input: { key: Record<string, string>; format: 'jwk' }): unknown;
@@ -61,7 +64,8 @@ export function findNodeBuiltins(): NodeBuiltins | null {
       if (
         typeof crypto?.createPublicKey === 'function' &&
         typeof crypto.verify === 'function' &&
-        typeof buffer?.Buffer?.from === 'function'
+        typeof buffer?.Buffer?.from === 'function' &&
+        typeof buffer.Buffer.allocUnsafeSlow === 'function'
       ) {
         nodeBuiltins = { crypto: crypto as NodeCryptoLike, Buffer: buffer.Buffer };
       }
@@ -160,6 +164,61 @@ export function verifyRs256(
     signature as Uint8Array<ArrayBuffer>,
     encoder.encode(signingInput),
   );
+}
+
+// Reused for the signing input of every Node check: `crypto.verify` reads it
+// synchronously, so one buffer serves all calls. It holds `header.payload` of
+// the last token (never its signature: not a usable bearer).
+let signingScratch: NodeBufferLike | undefined;
+
+/**
+ * Check an RS256 signature over `token[0, end)` (the ASCII signing input
+ * `header.payload`) without building the substring or a fresh buffer for it.
+ * Synchronous with a Node key, a promise with WebCrypto.
+ */
+export function verifyRs256Prefix(
+  key: ImportedKey,
+  token: string,
+  end: number,
+  signature: Uint8Array,
+): boolean | Promise<boolean> {
+  if (key.backend !== 'node') return verifyRs256(key, token.slice(0, end), signature);
+  const node = findNodeBuiltins()!;
+  let scratch = signingScratch;
+  if (scratch === undefined || scratch.length < end) {
+    scratch = node.Buffer.allocUnsafeSlow(Math.max(end, 8_192));
+    signingScratch = scratch;
+  }
+  // Every character is base64url or '.', so latin1 is one byte per character.
+  const written = scratch.write(token, 0, end, 'latin1');
+  return node.crypto.verify('RSA-SHA256', scratch.subarray(0, written), key.handle, signature);
+}
+
+/**
+ * Decode `segment` when it is canonical unpadded base64url (RFC 4648 §5: only
+ * the 64 alphabet characters, no padding, zero unused trailing bits, not
+ * empty); `null` otherwise. On Node: decode with `Buffer`, then re-encode and
+ * compare — the encoder only produces canonical text and round-trips bytes,
+ * so equality holds exactly for canonical input (cheaper than a scan first).
+ */
+export function decodeCanonicalSegment(segment: string): Uint8Array | null {
+  if (segment.length === 0) return null;
+  const node = findNodeBuiltins();
+  if (node) {
+    const bytes = node.Buffer.from(segment, 'base64url');
+    return bytes.toString('base64url') === segment ? bytes : null;
+  }
+  return isStrictBase64url(segment) ? decodeBase64urlPortable(segment) : null;
+}
+
+/**
+ * UTF-8 text of bytes returned by {@link decodeCanonicalSegment}. Invalid
+ * UTF-8 throws on WebCrypto runtimes; on Node it becomes U+FFFD.
+ */
+export function segmentBytesToText(bytes: Uint8Array): string {
+  const node = findNodeBuiltins();
+  if (node) return (bytes as NodeBufferLike).toString('utf8');
+  return utf8.decode(bytes);
 }
 
 /** Decode a valid base64url segment to bytes with the fastest decoder available. */

@@ -1,6 +1,9 @@
 import { JWT_ALG } from '../claims.js';
-import { isCanonicalSegment } from './base64url.js';
-import { decodeSegmentBytes, decodeSegmentText, verifyRs256 } from './crypto-backend.js';
+import {
+  decodeCanonicalSegment,
+  segmentBytesToText,
+  verifyRs256Prefix,
+} from './crypto-backend.js';
 import { describeValue, type JwtFailureReason, JwtVerificationError } from './errors.js';
 import { type JwksKey, KID_PATTERN } from './jwks-cache.js';
 
@@ -93,8 +96,6 @@ export interface JwtVerifyFunction<C extends object = JwtClaims> {
   ): VerifiedJwt<C> | Promise<VerifiedJwt<C>>;
 }
 
-// One regex pass is faster than a per-character loop; segment ends are checked separately.
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
 const MAX_TOLERANCE_SECONDS = 300;
 const HEADER_CACHE_SIZE = 64;
@@ -165,11 +166,13 @@ function compilePolicy(p: JwtPolicy): CompiledPolicy {
   };
 }
 
-/** Parse and check a protected header segment (everything but the key lookup). */
-function checkHeader(segment: string, policy: CompiledPolicy): JwtHeader {
+const NOT_CANONICAL = 'JWT segments must be non-empty, unpadded, canonical base64url';
+
+/** Parse and check a decoded protected header (everything but the key lookup). */
+function checkHeader(bytes: Uint8Array, policy: CompiledPolicy): JwtHeader {
   let header: unknown;
   try {
-    header = JSON.parse(decodeSegmentText(segment));
+    header = JSON.parse(segmentBytesToText(bytes));
   } catch {
     fail('malformed', 'JWT header is not UTF-8 JSON — expected {"alg":"RS256","kid":…}');
   }
@@ -347,11 +350,63 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     throw new TypeError('JwtVerifierOptions.clock must be a function returning milliseconds');
   }
   const clock = options.clock ?? Date.now;
-  // Tokens of one issuer share a handful of headers: parse each header once.
+  // Tokens of one issuer share a handful of headers: each distinct header
+  // segment is decoded and checked once; the map holds only segments that passed.
   const headers = new Map<string, JwtHeader>();
 
-  /** Everything before the key lookup: structure, encoding, header rules (cached per header). */
-  function parse(token: string): { header: JwtHeader; d1: number; d2: number } {
+  /** Check a decoded header that is not cached yet, and remember it. */
+  function admitHeader(segment: string, bytes: Uint8Array): JwtHeader {
+    const header = Object.freeze(checkHeader(bytes, policy));
+    if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
+    headers.set(segment, header);
+    return header;
+  }
+
+  /** Payload and claims, once the signature is known to be good. */
+  function accept(payload: Uint8Array, header: JwtHeader): VerifiedJwt<C> {
+    let claims: unknown;
+    try {
+      claims = JSON.parse(segmentBytesToText(payload));
+    } catch {
+      fail('malformed', 'JWT payload is not UTF-8 JSON');
+    }
+    if (!isObject(claims)) fail('malformed', 'JWT payload is not a JSON object');
+    checkClaims(claims, policy, clock() / 1000);
+    return { header, claims: claims as C };
+  }
+
+  function refused(key: JwksKey): never {
+    fail('bad_signature', `JWT signature does not verify with key ${describeValue(key.kid)}`);
+  }
+
+  function withKey(
+    token: string,
+    d2: number,
+    header: JwtHeader,
+    payload: Uint8Array,
+    signature: Uint8Array,
+    key: JwksKey,
+  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
+    if (signature.length !== key.signatureBytes) {
+      fail(
+        'bad_signature',
+        `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
+      );
+    }
+    const checked = verifyRs256Prefix(key.imported, token, d2, signature);
+    if (checked === true) return accept(payload, header);
+    if (checked === false) return refused(key);
+    return checked.then((ok) => (ok ? accept(payload, header) : refused(key)));
+  }
+
+  // Synchronous whenever the key is cached and the backend is (Node): no promise
+  // machinery on the hot path. Failures throw synchronously or reject.
+  // Order: length cap, structure and canonical base64url of all three segments,
+  // header rules, key lookup, signature, claims.
+  function verifyNow(
+    token: string,
+    callOptions?: { signal?: AbortSignal },
+  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
     if (typeof token !== 'string') fail('malformed', `JWT must be a string, got ${typeof token}`);
     if (token.length > policy.maxTokenLength) {
       fail(
@@ -367,71 +422,20 @@ export function createJwtVerifier<C extends object = JwtClaims>(
         'JWT must have exactly three dot-separated segments (header.payload.signature)',
       );
     }
-    if (
-      !TOKEN_SHAPE.test(token) ||
-      !isCanonicalSegment(token, 0, d1) ||
-      !isCanonicalSegment(token, d1 + 1, d2) ||
-      !isCanonicalSegment(token, d2 + 1, token.length)
-    ) {
-      fail('malformed', 'JWT segments must be non-empty, unpadded, canonical base64url');
-    }
     const headerSegment = token.slice(0, d1);
-    let header = headers.get(headerSegment);
-    if (!header) {
-      header = Object.freeze(checkHeader(headerSegment, policy));
-      if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
-      headers.set(headerSegment, header);
-    }
-    return { header, d1, d2 };
-  }
-
-  /** Payload and claims, once the signature is known to be good. */
-  function accept(token: string, d1: number, d2: number, header: JwtHeader): VerifiedJwt<C> {
-    let claims: unknown;
-    try {
-      claims = JSON.parse(decodeSegmentText(token.slice(d1 + 1, d2)));
-    } catch {
-      fail('malformed', 'JWT payload is not UTF-8 JSON');
-    }
-    if (!isObject(claims)) fail('malformed', 'JWT payload is not a JSON object');
-    checkClaims(claims, policy, clock() / 1000);
-    return { header, claims: claims as C };
-  }
-
-  function withKey(
-    token: string,
-    d1: number,
-    d2: number,
-    header: JwtHeader,
-    key: JwksKey,
-  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
-    const signature = decodeSegmentBytes(token.slice(d2 + 1));
-    if (signature.length !== key.signatureBytes) {
-      fail(
-        'bad_signature',
-        `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
-      );
-    }
-    const refused = () =>
-      fail('bad_signature', `JWT signature does not verify with key ${describeValue(key.kid)}`);
-    const checked = verifyRs256(key.imported, token.slice(0, d2), signature);
-    if (checked === true) return accept(token, d1, d2, header);
-    if (checked === false) return refused();
-    return checked.then((ok) => (ok ? accept(token, d1, d2, header) : refused()));
-  }
-
-  // Synchronous whenever the key is cached and the backend is (Node): no promise
-  // machinery on the hot path. Failures throw synchronously or reject.
-  function verifyNow(
-    token: string,
-    callOptions?: { signal?: AbortSignal },
-  ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
-    const { header, d1, d2 } = parse(token);
+    const cachedHeader = headers.get(headerSegment);
+    const headerBytes = cachedHeader ? undefined : decodeCanonicalSegment(headerSegment);
+    if (headerBytes === null) fail('malformed', NOT_CANONICAL);
+    const payload = decodeCanonicalSegment(token.slice(d1 + 1, d2));
+    if (payload === null) fail('malformed', NOT_CANONICAL);
+    const signature = decodeCanonicalSegment(token.slice(d2 + 1));
+    if (signature === null) fail('malformed', NOT_CANONICAL);
+    const header = cachedHeader ?? admitHeader(headerSegment, headerBytes!);
     const key = keys.peekKey(header.kid);
-    if (key) return withKey(token, d1, d2, header, key);
+    if (key) return withKey(token, d2, header, payload, signature, key);
     return keys
       .getKey(header.kid, callOptions)
-      .then((fetched) => withKey(token, d1, d2, header, fetched));
+      .then((fetched) => withKey(token, d2, header, payload, signature, fetched));
   }
 
   const verify = ((token: string, callOptions?: { signal?: AbortSignal }) => {
