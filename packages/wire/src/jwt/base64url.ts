@@ -30,19 +30,6 @@ export function isStrictBase64url(text: string, start = 0, end = text.length): b
   return true;
 }
 
-/**
- * The length and last-character rules of {@link isStrictBase64url} for a
- * segment whose characters are already known to be in the alphabet.
- */
-export function isCanonicalSegment(text: string, start: number, end: number): boolean {
-  const length = end - start;
-  const rest = length % 4;
-  if (rest === 0) return length > 0;
-  if (rest === 1) return false;
-  const last = VALUE[text.charCodeAt(end - 1)]!;
-  return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0;
-}
-
 /** Decoded byte length of a valid unpadded base64url string of `length` characters. */
 export function base64urlByteLength(length: number): number {
   return Math.floor((length * 3) / 4);

@@ -211,6 +211,8 @@ export function decodeCanonicalSegment(segment: string): Uint8Array | null {
   return isStrictBase64url(segment) ? decodeBase64urlPortable(segment) : null;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * UTF-8 text of bytes returned by {@link decodeCanonicalSegment}. Invalid
  * UTF-8 throws on WebCrypto runtimes; on Node it becomes U+FFFD.
@@ -227,15 +229,3 @@ export function decodeSegmentBytes(segment: string): Uint8Array {
   return node ? node.Buffer.from(segment, 'base64url') : decodeBase64urlPortable(segment);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Decode a valid base64url segment to text (UTF-8). Invalid UTF-8 throws on
- * WebCrypto runtimes; on Node it becomes U+FFFD (only signed payloads and
- * headers that must then pass exact checks are decoded this way).
- */
-export function decodeSegmentText(segment: string): string {
-  const node = findNodeBuiltins();
-  if (node) return node.Buffer.from(segment, 'base64url').toString('utf8');
-  return utf8.decode(decodeBase64urlPortable(segment));
-}

@@ -1,9 +1,5 @@
 import { JWT_ALG } from '../claims.js';
-import {
-  decodeCanonicalSegment,
-  segmentBytesToText,
-  verifyRs256Prefix,
-} from './crypto-backend.js';
+import { decodeCanonicalSegment, segmentBytesToText, verifyRs256Prefix } from './crypto-backend.js';
 import { describeValue, type JwtFailureReason, JwtVerificationError } from './errors.js';
 import { type JwksKey, KID_PATTERN } from './jwks-cache.js';
 
