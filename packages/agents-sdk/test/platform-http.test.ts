@@ -132,6 +132,18 @@ describe('platform HTTP: envelope and typed errors', () => {
     expect(calls[0]!.headers.get('user-agent')).toBe(`lime-agents-sdk/${pkg.version}`);
   });
 
+  it('reads a reputation sent as a numeric string, as the site SDK does', async () => {
+    await using a = agent();
+    route('get', '/core/agents/me/profile', () =>
+      ok({ agent_id: 'ag_1', user_id: 'u_1', agent_reputation: '87.5' }),
+    );
+    expect((await a.getProfile()).agentReputation).toBe(87.5);
+    route('get', '/core/agents/me/profile', () =>
+      ok({ agent_id: 'ag_1', user_id: 'u_1', agent_reputation: 'high' }),
+    );
+    expect((await a.getProfile()).agentReputation).toBeNull();
+  });
+
   it('a 5xx storm on a GET is retried maxRetries times, then ServerError', async () => {
     await using a = agent({ maxRetries: 3 });
     const calls = route('get', `/auth/requests/${ID}`, () => fail(503, 'INTERNAL_ERROR'));
