@@ -538,7 +538,14 @@ export class LimeSite implements AsyncDisposable {
         ),
       );
     }
-    return this.verifier.verifyPassport(jwt, expected, this.replayStore, options.signal);
+    // One promise for the whole check: the verifier is synchronous on the hot path.
+    try {
+      return Promise.resolve(
+        this.verifier.verifyPassport(jwt, expected, this.replayStore, options.signal),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

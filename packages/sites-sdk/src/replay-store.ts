@@ -56,6 +56,8 @@ export class MemoryReplayStore implements ReplayStore {
   private readonly entries = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** No sweep is needed before this instant (ms): at most the oldest entry's expiry. */
+  private nextSweepAt = Number.POSITIVE_INFINITY;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 100_000;
@@ -73,29 +75,45 @@ export class MemoryReplayStore implements ReplayStore {
 
   consume(jti: string, expiresAt: Date): boolean {
     const now = this.now();
-    this.sweep(now);
+    if (now >= this.nextSweepAt) this.sweep(now);
     const held = this.entries.get(jti);
     if (held !== undefined && held > now) return false;
-    if (held !== undefined) this.entries.delete(jti);
+    if (held !== undefined) {
+      this.entries.delete(jti);
+      this.nextSweepAt = 0; // the oldest entry may have changed
+    }
     while (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.entries.delete(oldest);
+      this.nextSweepAt = 0;
     }
-    this.entries.set(jti, expiresAt.getTime());
+    const until = expiresAt.getTime();
+    this.entries.set(jti, until);
+    if (until < this.nextSweepAt) this.nextSweepAt = until;
     return true;
   }
 
   /**
    * Drop expired entries from the old end. Lifetimes are short and similar,
    * so insertion order is close to expiry order; a few stragglers are caught
-   * by the size bound or by the lookup above.
+   * by the size bound or by the lookup above. Afterwards `nextSweepAt` is the
+   * expiry of the oldest entry: until then a sweep would stop at once, so
+   * `consume` skips it (no iterator per call on the hot path).
    */
   private sweep(now: number): void {
     let budget = 64;
     for (const [jti, expiresAt] of this.entries) {
-      if (expiresAt > now || budget-- === 0) break;
+      if (expiresAt > now) {
+        this.nextSweepAt = expiresAt;
+        return;
+      }
+      if (budget-- === 0) {
+        this.nextSweepAt = now; // more to drop: continue on the next call
+        return;
+      }
       this.entries.delete(jti);
     }
+    this.nextSweepAt = Number.POSITIVE_INFINITY;
   }
 }

@@ -8,6 +8,7 @@ import {
   type JwtVerifyFunction,
   LIFETIMES,
   type PassportClaims,
+  type VerifiedJwt,
 } from '@lime/wire';
 import { InvalidPassportError } from '../errors.js';
 import type { BindingPassport, Passport } from '../passport.js';
@@ -60,13 +61,44 @@ export class PassportVerifier {
     this.tolerance = options.clockToleranceSeconds;
   }
 
-  async verifyPassport(
+  /**
+   * Verify a site passport. Synchronous (returns the passport, or throws)
+   * when the key is cached, the signature backend is synchronous (Node) and
+   * the replay store answers synchronously; a promise otherwise. Callers
+   * wrap it in one promise: no async layer per step on the hot path.
+   */
+  verifyPassport(
     token: string,
     expectedRequestId: string | undefined,
     replay: ReplayStore,
     signal: AbortSignal | undefined,
-  ): Promise<Passport> {
-    const claims = await this.check('site', this.site, token, signal);
+  ): Passport | Promise<Passport> {
+    const verified = this.check('site', this.site, token, signal);
+    if (isThenable(verified)) {
+      return verified.then((claims) => this.acceptSite(claims, expectedRequestId, replay));
+    }
+    return this.acceptSite(verified, expectedRequestId, replay);
+  }
+
+  /** Verify a binding passport; synchronous or not as {@link verifyPassport}. */
+  verifyBindingPassport(
+    token: string,
+    expectedBindingId: string | undefined,
+    replay: ReplayStore,
+    signal: AbortSignal | undefined,
+  ): BindingPassport | Promise<BindingPassport> {
+    const verified = this.check('binding', this.binding, token, signal);
+    if (isThenable(verified)) {
+      return verified.then((claims) => this.acceptBinding(claims, expectedBindingId, replay));
+    }
+    return this.acceptBinding(verified, expectedBindingId, replay);
+  }
+
+  private acceptSite(
+    claims: JwtClaims,
+    expectedRequestId: string | undefined,
+    replay: ReplayStore,
+  ): Passport | Promise<Passport> {
     const requestId = claims.request_id as string;
     if (expectedRequestId !== undefined && requestId !== expectedRequestId) {
       throw new InvalidPassportError(
@@ -88,17 +120,14 @@ export class PassportVerifier {
       passportVersion: version(claims.passport_version),
       claims: claims as unknown as PassportClaims,
     };
-    await this.consume(replay, passport.jti, claims.exp);
-    return passport;
+    return this.consume(replay, passport, claims.exp);
   }
 
-  async verifyBindingPassport(
-    token: string,
+  private acceptBinding(
+    claims: JwtClaims,
     expectedBindingId: string | undefined,
     replay: ReplayStore,
-    signal: AbortSignal | undefined,
-  ): Promise<BindingPassport> {
-    const claims = await this.check('binding', this.binding, token, signal);
+  ): BindingPassport | Promise<BindingPassport> {
     const bindingId = claims.binding_id as string;
     if (expectedBindingId !== undefined && bindingId !== expectedBindingId) {
       throw new InvalidPassportError(
@@ -117,45 +146,87 @@ export class PassportVerifier {
       expiresAt: new Date(claims.exp * 1000),
       claims: claims as unknown as BindingPassportClaims,
     };
-    await this.consume(replay, passport.jti, claims.exp);
-    return passport;
+    return this.consume(replay, passport, claims.exp);
   }
 
-  private async check(
+  /** Claims of a token that passed the shared verifier; its errors become `InvalidPassportError`. */
+  private check(
     kind: Kind,
     verify: JwtVerifyFunction<JwtClaims>,
     token: string,
     signal: AbortSignal | undefined,
-  ): Promise<JwtClaims> {
+  ): JwtClaims | Promise<JwtClaims> {
+    let verified: VerifiedJwt<JwtClaims> | Promise<VerifiedJwt<JwtClaims>>;
     try {
-      const { claims } = await verify(token, signal ? { signal } : undefined);
-      return claims;
+      verified = verify.verifyNow(token, signal ? { signal } : undefined);
     } catch (error) {
-      if (error instanceof JwtVerificationError) throw wrap(kind, token, error);
-      throw error;
+      throw translate(kind, token, error);
     }
+    if (isThenable(verified)) {
+      return verified.then(
+        (v) => v.claims,
+        (error: unknown) => {
+          throw translate(kind, token, error);
+        },
+      );
+    }
+    return verified.claims;
   }
 
-  private async consume(replay: ReplayStore, jti: string, exp: number): Promise<void> {
+  /** Single use of `jti`, then hand out the passport. */
+  private consume<P extends { jti: string }>(
+    replay: ReplayStore,
+    passport: P,
+    exp: number,
+  ): P | Promise<P> {
     // Remember the id as long as the token could still pass the expiry check.
     const until = new Date((exp + this.tolerance) * 1000);
-    let fresh: boolean;
+    let fresh: boolean | Promise<boolean>;
     try {
-      fresh = await replay.consume(jti, until);
+      fresh = replay.consume(passport.jti, until);
     } catch (error) {
-      throw new InvalidPassportError(
-        'replay_check_failed',
-        'the replay store failed, so single use of the passport could not be checked — refused (fail closed); retry when the store is back',
-        { cause: error },
+      throw storeFailed(error);
+    }
+    if (isThenable(fresh)) {
+      return fresh.then(
+        (answer) => admit(answer, passport),
+        (error: unknown) => {
+          throw storeFailed(error);
+        },
       );
     }
-    if (fresh !== true) {
-      throw new InvalidPassportError(
-        'replayed',
-        `passport jti ${show(jti)} was already used — passports are single use; a second use means a replay`,
-      );
-    }
+    return admit(fresh, passport);
   }
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function storeFailed(error: unknown): InvalidPassportError {
+  return new InvalidPassportError(
+    'replay_check_failed',
+    'the replay store failed, so single use of the passport could not be checked — refused (fail closed); retry when the store is back',
+    { cause: error },
+  );
+}
+
+function admit<P extends { jti: string }>(fresh: boolean, passport: P): P {
+  if (fresh !== true) {
+    throw new InvalidPassportError(
+      'replayed',
+      `passport jti ${show(passport.jti)} was already used — passports are single use; a second use means a replay`,
+    );
+  }
+  return passport;
+}
+
+function translate(kind: Kind, token: string, error: unknown): unknown {
+  return error instanceof JwtVerificationError ? wrap(kind, token, error) : error;
 }
 
 /** Turn the shared verifier's error into an `InvalidPassportError`, naming likely mix-ups. */
