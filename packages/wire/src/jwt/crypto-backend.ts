@@ -228,4 +228,3 @@ export function decodeSegmentBytes(segment: string): Uint8Array {
   const node = findNodeBuiltins();
   return node ? node.Buffer.from(segment, 'base64url') : decodeBase64urlPortable(segment);
 }
-
