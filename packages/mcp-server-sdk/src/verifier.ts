@@ -137,6 +137,8 @@ export interface McpTokenRejection {
 /** Result of {@link LimeMcpVerifier.verify}. */
 export type McpVerifyResult = McpTokenInfo | McpTokenRejection;
 
+const SCOPE_CACHE_SIZE = 64;
+
 function secondsOption(name: string, value: number, min: number, max = Number.POSITIVE_INFINITY) {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new TypeError(
@@ -189,6 +191,7 @@ export class LimeMcpVerifier {
   private readonly jwt: JwtVerifyFunction<McpBearerClaims>;
   private readonly tokens: VerifiedTokenCache<McpTokenInfo>;
   private readonly tokenCacheEnabled: boolean;
+  private readonly scopeLists = new Map<string, string[]>();
 
   constructor(options: LimeMcpVerifierOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -445,6 +448,20 @@ export class LimeMcpVerifier {
     return named;
   }
 
+  /**
+   * The frozen scope list of a `scope` string. Tokens share a handful of
+   * scope strings, so each is split once (bounded map, cleared when full).
+   */
+  private scopesOf(scope: string): string[] {
+    let scopes = this.scopeLists.get(scope);
+    if (scopes === undefined) {
+      scopes = Object.freeze(scope.split(' ').filter((s) => s.length > 0)) as string[];
+      if (this.scopeLists.size >= SCOPE_CACHE_SIZE) this.scopeLists.clear();
+      this.scopeLists.set(scope, scopes);
+    }
+    return scopes;
+  }
+
   private buildInfo(
     token: string,
     claims: McpBearerClaims,
@@ -452,7 +469,7 @@ export class LimeMcpVerifier {
     resource: string | undefined,
   ): McpTokenInfo {
     const scope = typeof claims.scope === 'string' ? claims.scope : MCP_DEFAULT_SCOPE;
-    const scopes = Object.freeze(scope.split(' ').filter((s) => s.length > 0)) as string[];
+    const scopes = this.scopesOf(scope);
     const clientId =
       typeof claims.client_id === 'string' && claims.client_id.length > 0
         ? claims.client_id
@@ -465,20 +482,18 @@ export class LimeMcpVerifier {
         resourceUrl = undefined;
       }
     }
-    const authInfo: LimeAuthInfo = Object.freeze({
-      token,
-      clientId,
-      scopes,
-      expiresAt: claims.exp,
-      ...(resourceUrl ? { resource: resourceUrl } : {}),
-      extra: Object.freeze({
-        agentId: claims.sub,
-        domain: claims.domain,
-        jti: typeof claims.jti === 'string' ? claims.jti : undefined,
-        issuer: meta.issuer,
-        claims: Object.freeze(claims),
-      }),
+    const extra: LimeAuthExtra = Object.freeze({
+      agentId: claims.sub,
+      domain: claims.domain,
+      jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+      issuer: meta.issuer,
+      claims: Object.freeze(claims),
     });
+    const authInfo: LimeAuthInfo = Object.freeze(
+      resourceUrl
+        ? { token, clientId, scopes, expiresAt: claims.exp, resource: resourceUrl, extra }
+        : { token, clientId, scopes, expiresAt: claims.exp, extra },
+    );
     return Object.freeze({ valid: true, agentId: claims.sub, claims, authInfo }) as McpTokenInfo;
   }
 }
