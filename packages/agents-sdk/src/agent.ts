@@ -1,6 +1,5 @@
 import type { AgentProfileData } from '@lime/wire';
 import { ConfigurationError, HEADERS, HttpClient, PATHS } from '@lime/wire';
-import { createCoreFetch } from './internal/core-fetch.js';
 import { createTransport, type Transport } from './internal/default-transport.js';
 import { runLogin } from './internal/login-flow.js';
 import { createBearerFetch } from './internal/mcp-fetch.js';
@@ -61,8 +60,8 @@ export class LimeAgent implements AsyncDisposable {
       maxRetries: this.options.maxRetries,
       retryBaseDelayMs: this.options.retryBaseDelay,
       retryMaxDelayMs: this.options.retryMaxDelay,
-      // Never across origins: Core calls carry the agent token.
-      fetch: createCoreFetch(this.transport.fetch),
+      // HttpClient never follows a redirect off the API origin: the agent token stays home.
+      fetch: this.transport.fetch,
     });
     this.tokens = new McpTokenCache(
       (domain, resource) => this.requestMcpToken(domain, resource),

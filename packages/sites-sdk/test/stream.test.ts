@@ -525,3 +525,52 @@ describe('delivery', () => {
     expect(handler).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('credential safety and failure loops', () => {
+  it('stops instead of following a redirect off the API origin (the site token stays home)', async () => {
+    const { site, core, errors } = makeSite(
+      () => new Response(null, { status: 302, headers: { location: 'https://evil.test/events' } }),
+      { reconnectMinDelay: 10 },
+    );
+    const stopped = site.waitForLogin('lr_x', { timeout: 60_000 }).catch((e: unknown) => e);
+    await tick(5_000);
+    expect(core.calls.stream).toHaveLength(1);
+    expect(core.calls.other.filter((u) => u.startsWith('https://evil.test'))).toEqual([]);
+    expect(errors.some((e) => e.code === 'UNEXPECTED_REDIRECT')).toBe(true);
+    expect(await stopped).toMatchObject({ code: 'UNEXPECTED_REDIRECT' });
+  });
+
+  it('drops a resume point the server refuses with 400 instead of repeating it forever', async () => {
+    const handles: SseHandle[] = [];
+    const { site, core } = makeSite(
+      (request) => {
+        if (request.lastEventId === '41') {
+          return json({ ok: false, error: { code: 'VALIDATION_ERROR', message: 'bad id' } }, 400);
+        }
+        const handle = sseResponse({}, request.signal);
+        handles.push(handle);
+        return handle.response;
+      },
+      { reconnectMinDelay: 10 },
+    );
+    site.onLogin(() => {});
+    await tick();
+    handles[0]!.push(expired('lr_1', 41));
+    handles[0]!.end();
+    await tick(1_000);
+    const ids = core.calls.stream.map((r) => r.lastEventId);
+    expect(ids.slice(0, 3)).toEqual([null, '41', null]);
+  });
+
+  it('backs off from a failing server even with reconnectMinDelay 0 and no retry:', async () => {
+    const { site, core } = makeSite(
+      () => json({ ok: false, error: { code: 'DOWN', message: 'down' } }, 503),
+      { reconnectMinDelay: 0, reconnectMaxDelay: 60_000 },
+    );
+    site.onLogin(() => {});
+    await tick(1_000);
+    // 0, then 50·2^n (+ up to 25 % jitter): 50, 100, 200, 400 ms… at most ~6 attempts in 1 s
+    expect(core.calls.stream.length).toBeGreaterThan(1);
+    expect(core.calls.stream.length).toBeLessThanOrEqual(7);
+  });
+});

@@ -10,6 +10,7 @@ import {
   TimeoutError,
 } from './errors.js';
 import { HEADERS, trimTrailingSlash } from './paths.js';
+import { sameOriginRedirectsOnly } from './redirect-guard.js';
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -135,8 +136,12 @@ export class HttpClient {
   > &
     HttpClientOptions;
 
+  /** Every request carries a credential: redirects never leave the origin. */
+  private readonly fetch: FetchLike;
+
   constructor(options: HttpClientOptions) {
     this.apiBase = trimTrailingSlash(options.apiBase);
+    this.fetch = sameOriginRedirectsOnly(() => this.options.fetch ?? globalThis.fetch);
     this.options = {
       retryBaseDelayMs: 500,
       retryMaxDelayMs: 8_000,
@@ -163,16 +168,26 @@ export class HttpClient {
         return await this.attempt<T>(method, path, options);
       } catch (error) {
         if (attempt >= maxRetries || !isRetryable(error)) throw error;
-        await sleep(this.retryDelay(error, attempt), options.signal);
+        const delay = this.retryDelay(error, attempt);
+        if (delay === undefined) throw error;
+        await sleep(delay, options.signal);
       }
     }
   }
 
-  private retryDelay(error: unknown, attempt: number): number {
+  /**
+   * Milliseconds to wait before the next attempt, or `undefined` when the
+   * server asked for a longer pause (`Retry-After`) than `retryMaxDelayMs`:
+   * retrying earlier would only be refused again, so the error goes to the
+   * caller, whose `RateLimitError.retryAfter` says how long to wait.
+   */
+  private retryDelay(error: unknown, attempt: number): number | undefined {
     const { retryBaseDelayMs, retryMaxDelayMs, random } = this.options;
     if (error instanceof LimeError && error.headers) {
       const after = parseRetryAfter(error.headers.get(HEADERS.retryAfter));
-      if (after !== undefined && after * 1000 <= retryMaxDelayMs) return Math.ceil(after * 1000);
+      if (after !== undefined) {
+        return after * 1000 <= retryMaxDelayMs ? Math.ceil(after * 1000) : undefined;
+      }
     }
     return backoffDelay(attempt, retryBaseDelayMs, retryMaxDelayMs, random);
   }
@@ -197,10 +212,9 @@ export class HttpClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    const doFetch = this.options.fetch ?? globalThis.fetch;
     let response: Response;
     try {
-      response = await doFetch(this.url(path), {
+      response = await this.fetch(this.url(path), {
         ...this.options.init,
         method,
         headers,

@@ -141,3 +141,4 @@ export {
   NONCE_PATTERN,
   powPreimage,
 } from './pow.js';
+export { sameOriginRedirectsOnly } from './redirect-guard.js';

@@ -1,4 +1,4 @@
-import type { FetchLike } from '@lime/wire';
+import type { FetchLike } from './http-client.js';
 
 /** Most same-origin redirects followed for one Core call. */
 const MAX_REDIRECTS = 5;
@@ -11,20 +11,27 @@ function isRedirect(response: Response): boolean {
 }
 
 /**
- * The `fetch` for Core calls, which carry `X-Agent-Token`. `fetch` follows
- * redirects by default and strips only `Authorization`, `Cookie` and
- * `Proxy-Authorization` when one leaves the origin, so a redirect to another
- * origin would hand the agent token to that host. Here redirects are
- * followed by hand and only within the origin of the API base (307/308 for
- * any method, other 3xx for GET); any other redirect becomes a failure
- * envelope the HTTP client turns into a typed `UNEXPECTED_REDIRECT` error.
+ * A `fetch` for calls that carry a LIME credential (`X-Agent-Token`,
+ * `X-Site-Token`). `fetch` follows redirects by default and strips only
+ * `Authorization`, `Cookie` and `Proxy-Authorization` when one leaves the
+ * origin, so a redirect to another origin would hand the token to that host.
+ * Here redirects are followed by hand and only within the request's origin
+ * (307/308 for any method, other 3xx for GET); any other redirect becomes a
+ * failure envelope that the HTTP client turns into a typed
+ * `UNEXPECTED_REDIRECT` error (status 3xx, so never retried).
+ *
+ * `base` is called per request (not captured), so a `fetch` patched later
+ * (msw, instrumentation) is still used.
+ *
+ * @example
+ * const fetch = sameOriginRedirectsOnly(() => globalThis.fetch);
  */
-export function createCoreFetch(base: FetchLike): FetchLike {
+export function sameOriginRedirectsOnly(base: () => FetchLike): FetchLike {
   return async (input, init = {}) => {
     let url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const method = (init.method ?? 'GET').toUpperCase();
     for (let hop = 0; ; hop++) {
-      const response = await base(url.href, { ...init, redirect: 'manual' });
+      const response = await base()(url.href, { ...init, redirect: 'manual' });
       if (!isRedirect(response)) return response;
       await response.body?.cancel().catch(() => {});
       const location = response.headers.get('location');
@@ -50,7 +57,7 @@ function refusal(response: Response, from: URL, to: URL | undefined, tooMany: bo
   const why = tooMany
     ? `more than ${MAX_REDIRECTS} redirects`
     : to && to.origin !== from.origin
-      ? 'a redirect to another origin: the agent token is never sent there'
+      ? 'a redirect to another origin: LIME credentials are never sent there'
       : 'a redirect that would change the method';
   const message =
     `the LIME API answered ${response.status} ${where} (${why}) — set LIME_API_BASE ` +

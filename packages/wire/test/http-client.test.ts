@@ -239,3 +239,60 @@ describe('backoff helpers', () => {
     }
   });
 });
+
+describe('credentials and redirects', () => {
+  it('does not retry early when Retry-After exceeds the longest backoff', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/long`, () => {
+        calls++;
+        return HttpResponse.json(
+          { ok: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'later' } },
+          { status: 429, headers: { 'Retry-After': '60' } },
+        );
+      }),
+    );
+    const err = await client()
+      .request('GET', '/long')
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err.retryAfter).toBe(60);
+    expect(calls).toBe(1);
+  });
+
+  it('follows a same-origin redirect but never carries the credential to another origin', async () => {
+    const seenElsewhere: (string | null)[] = [];
+    server.use(
+      http.get(`${BASE}/moved`, () => HttpResponse.redirect(`${BASE}/here`, 308)),
+      http.get(`${BASE}/here`, () => HttpResponse.json({ ok: true, data: { here: true } })),
+      http.get(`${BASE}/away`, () => HttpResponse.redirect('https://evil.test/steal', 302)),
+      http.post(`${BASE}/away-post`, () => HttpResponse.redirect('https://evil.test/steal', 307)),
+      http.all('https://evil.test/steal', ({ request }) => {
+        seenElsewhere.push(request.headers.get('x-agent-token'));
+        return HttpResponse.json({ ok: true, data: {} });
+      }),
+    );
+    await expect(client().request('GET', '/moved')).resolves.toMatchObject({
+      data: { here: true },
+    });
+    const err = await client()
+      .request('GET', '/away')
+      .catch((e) => e);
+    expect(err).toMatchObject({ code: 'UNEXPECTED_REDIRECT', status: 302 });
+    expect(err.message).toMatch(/another origin/);
+    const post = await client()
+      .request('POST', '/away-post', { body: {} })
+      .catch((e) => e);
+    expect(post).toMatchObject({ code: 'UNEXPECTED_REDIRECT', status: 307 });
+    expect(seenElsewhere).toEqual([]);
+  });
+
+  it('refuses a same-origin 302 that would turn a POST into a GET', async () => {
+    server.use(http.post(`${BASE}/p302`, () => HttpResponse.redirect(`${BASE}/here`, 302)));
+    const err = await client()
+      .request('POST', '/p302', { body: {} })
+      .catch((e) => e);
+    expect(err).toMatchObject({ code: 'UNEXPECTED_REDIRECT' });
+    expect(err.message).toMatch(/change the method/);
+  });
+});

@@ -10,6 +10,7 @@ import {
   parseRetryAfter,
   RateLimitError,
   readBodyLimited,
+  sameOriginRedirectsOnly,
   TimeoutError,
 } from '@lime/wire';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
@@ -51,6 +52,12 @@ export interface EventStreamOptions {
 
 /** Longest `Retry-After` honoured on the stream, ms: beyond it, the server is being odd. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/**
+ * Smallest step of the exponential backoff after a failure, ms: with
+ * `reconnectMinDelay: 0` and no `retry:`, doubling zero would reconnect in a
+ * tight loop against a failing server.
+ */
+const MIN_BACKOFF_STEP_MS = 50;
 /** A connection open this long counts as healthy even without events, ms. */
 const HEALTHY_CONNECTION_MS = 5_000;
 /** Largest error body read from a refused stream request, bytes. */
@@ -75,7 +82,12 @@ export class EventStream {
   private wake: (() => void) | undefined;
   private connected = false;
 
-  constructor(private readonly options: EventStreamOptions) {}
+  /** The stream carries the site token: redirects never leave the origin. */
+  private readonly fetch: FetchLike;
+
+  constructor(private readonly options: EventStreamOptions) {
+    this.fetch = sameOriginRedirectsOnly(() => options.fetch);
+  }
 
   /** True while a connection is open and streaming. */
   get isConnected(): boolean {
@@ -138,6 +150,10 @@ export class EventStream {
           this.options.onStop(limeError);
           return;
         }
+        // The server refused our resume point (a malformed or foreign id): asking
+        // again with it would be refused forever, so resume from "now"; the
+        // site de-duplicates by request id, and onDisconnect reports the gap.
+        if (limeError.status === 400) this.lastEventId = undefined;
         this.options.onDisconnect(limeError);
         // A connection that delivered nothing does not reset the backoff: a
         // server (or proxy) that accepts and drops at once is not hammered.
@@ -160,7 +176,10 @@ export class EventStream {
   private delay(attempt: number, error?: LimeError): number {
     const { minDelayMs, maxDelayMs, random } = this.options;
     const base = Math.min(maxDelayMs, Math.max(minDelayMs, this.serverRetryMs ?? minDelayMs));
-    const step = Math.min(maxDelayMs, base * 2 ** Math.min(attempt, 30));
+    const step =
+      attempt === 0
+        ? base
+        : Math.min(maxDelayMs, Math.max(base, MIN_BACKOFF_STEP_MS) * 2 ** Math.min(attempt, 30));
     let delay = Math.min(maxDelayMs, Math.round(step * (1 + random() / 4)));
     const retryAfter = error?.headers
       ? parseRetryAfter(error.headers.get(HEADERS.retryAfter))
@@ -204,7 +223,7 @@ export class EventStream {
     try {
       let response: Response;
       try {
-        response = await this.options.fetch(this.options.url, {
+        response = await this.fetch(this.options.url, {
           ...this.options.init,
           method: 'GET',
           headers,
@@ -319,9 +338,14 @@ function silence(ms: number): TimeoutError {
   );
 }
 
-/** 401 and 403 stop the stream: the credential is wrong, revoked or the site suspended. */
+/**
+ * 401 and 403 stop the stream: the credential is wrong, revoked or the site
+ * suspended. So does a redirect off the API origin (`UNEXPECTED_REDIRECT`):
+ * the API base is misconfigured, and reconnecting will not fix it.
+ */
 function isFatal(error: LimeError): boolean {
-  return error.status === 401 || error.status === 403;
+  const status = error.status ?? 0;
+  return status === 401 || status === 403 || (status >= 300 && status < 400);
 }
 
 function toLimeError(error: unknown): LimeError {
@@ -357,7 +381,9 @@ async function refusal(response: Response): Promise<LimeError> {
   const what =
     status === 401 || status === 403
       ? 'the site token was refused; the stream stopped — check LIME_SITE_TOKEN (rotated, revoked or suspended?)'
-      : 'reconnecting with backoff';
+      : status >= 300 && status < 400
+        ? 'the stream stopped'
+        : 'reconnecting with backoff';
   const full = `${message} (HTTP ${status} ${code} from GET events): ${what}`;
   const Cls = errorClassFor(status, code);
   if (Cls === RateLimitError) {
