@@ -16,6 +16,7 @@ import { LimeSite, MemoryReplayStore, type ReplayStore } from '../src/index.js';
 
 const POOL = Number(process.env.BENCH_POOL ?? 3_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ISSUER = 'https://lime.pics';
 const API_BASE = 'https://lime.pics/api/v1';
 
@@ -97,55 +98,52 @@ interface Result {
   cpuMs: number;
 }
 
-/** Verify the pool round after round for `SECONDS`, `inFlight` at a time. */
-async function measure(
-  verify: (token: string, requestId: string) => Promise<unknown>,
-  reset: () => void,
-  inFlight: number,
-): Promise<Result> {
-  // Warm-up round (JIT, key import, JWKS fetch).
-  reset();
-  for (const { token, requestId } of tokens.slice(0, 500)) await verify(token, requestId);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let count = 0;
-  while (performance.now() - t0 < SECONDS * 1000) {
-    reset();
-    if (inFlight === 1) {
-      for (const { token, requestId } of tokens) await verify(token, requestId);
-    } else {
-      for (let i = 0; i < tokens.length; i += inFlight) {
-        await Promise.all(tokens.slice(i, i + inFlight).map((t) => verify(t.token, t.requestId)));
-      }
-    }
-    count += tokens.length;
-  }
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { count, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+interface Contender {
+  verify: (token: string, requestId: string) => Promise<unknown>;
+  reset: () => void;
+  inFlight: number;
 }
 
-const ours = await measure(
-  (token, expectedRequestId) => site.verifyPassport(token, { expectedRequestId }),
-  () => {
-    rounds.inner = new MemoryReplayStore();
-  },
-  1,
-);
-const jose1 = await measure(
-  joseVerify,
-  () => {
-    joseStore.inner = new MemoryReplayStore();
-  },
-  1,
-);
-const jose64 = await measure(
-  joseVerify,
-  () => {
-    joseStore.inner = new MemoryReplayStore();
-  },
-  64,
-);
+/** One pass over the pool with a fresh replay store, `inFlight` at a time. */
+async function pass({ verify, reset, inFlight }: Contender): Promise<void> {
+  reset();
+  if (inFlight === 1) {
+    for (const { token, requestId } of tokens) await verify(token, requestId);
+  } else {
+    for (let i = 0; i < tokens.length; i += inFlight) {
+      await Promise.all(tokens.slice(i, i + inFlight).map((t) => verify(t.token, t.requestId)));
+    }
+  }
+}
+
+/**
+ * The machine is shared, so contenders run interleaved in ROUNDS rounds of
+ * about SECONDS / ROUNDS each, and each reports its best round (by CPU time):
+ * a burst of load from other processes hurts one round, not one contender.
+ * Every contender gets the same warm-up (two passes over the pool).
+ */
+async function compare(contenders: Contender[]): Promise<Result[]> {
+  for (const c of contenders) for (let w = 0; w < 2; w++) await pass(c);
+  const best: Result[] = contenders.map(() => ({ count: 0, wallMs: 0, cpuMs: Infinity }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let count = 0;
+      while (performance.now() - t0 < (SECONDS * 1000) / ROUNDS) {
+        await pass(c);
+        count += tokens.length;
+      }
+      const wallMs = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const round = { count, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+      const held = best[i]!;
+      if (round.count / round.cpuMs > held.count / held.cpuMs) best[i] = round;
+    }
+  }
+  return best;
+}
+
 // Ceiling: the signature check alone (node:crypto, cached KeyObject), no parsing or claims.
 const raw = tokens.map(({ token }) => {
   const dot = token.lastIndexOf('.');
@@ -154,15 +152,38 @@ const raw = tokens.map(({ token }) => {
     signature: Buffer.from(token.slice(dot + 1), 'base64url'),
   };
 });
-const ceiling = await measure(
-  async (_token, requestId) => {
-    const i = Number(requestId.slice(3));
-    if (!cryptoVerify('RSA-SHA256', raw[i]!.data, publicKey, raw[i]!.signature))
-      throw new Error('bad');
+const [ours, jose1, jose64, ceiling] = (await compare([
+  {
+    verify: (token, expectedRequestId) => site.verifyPassport(token, { expectedRequestId }),
+    reset: () => {
+      rounds.inner = new MemoryReplayStore();
+    },
+    inFlight: 1,
   },
-  () => {},
-  1,
-);
+  {
+    verify: joseVerify,
+    reset: () => {
+      joseStore.inner = new MemoryReplayStore();
+    },
+    inFlight: 1,
+  },
+  {
+    verify: joseVerify,
+    reset: () => {
+      joseStore.inner = new MemoryReplayStore();
+    },
+    inFlight: 64,
+  },
+  {
+    verify: async (_token, requestId) => {
+      const i = Number(requestId.slice(3));
+      if (!cryptoVerify('RSA-SHA256', raw[i]!.data, publicKey, raw[i]!.signature))
+        throw new Error('bad');
+    },
+    reset: () => {},
+    inFlight: 1,
+  },
+])) as [Result, Result, Result, Result];
 await site.close();
 
 const perCore = (r: Result) => Math.round(r.count / (r.cpuMs / 1000));
@@ -170,10 +191,10 @@ const perWall = (r: Result) => Math.round(r.count / (r.wallMs / 1000));
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 console.log(
-  `lime-sites-sdk verify bench — Node ${process.versions.node}, ${availableParallelism()} CPUs visible, pool ${fmt(POOL)} passports (minted in ${Math.round(mintMs)} ms), ${SECONDS} s per run`,
+  `lime-sites-sdk verify bench — Node ${process.versions.node}, ${availableParallelism()} CPUs visible, pool ${fmt(POOL)} passports (minted in ${Math.round(mintMs)} ms), ${SECONDS} s per contender in ${ROUNDS} interleaved rounds`,
 );
 console.log(
-  'per core = verifications / process CPU seconds (all threads); wall = verifications / elapsed seconds',
+  'per core = verifications / process CPU seconds (all threads) of the best round; wall = verifications / elapsed seconds of that round',
 );
 console.log('');
 console.log('| path | per core (/s) | wall (/s) | baseline (/s) | ratio |');
