@@ -148,7 +148,7 @@ export class LimeAgent implements AsyncDisposable {
     options: McpTokenOptions = {},
   ): Promise<McpAccessToken> {
     this.assertOpen();
-    const resolved = resolveMcpTarget(target);
+    const resolved = resolveMcpTarget(target, this.options.allowInsecureMcp);
     return this.tokens.get({
       domain: resolved.domain,
       resource: this.options.mcpResource ? resolved.resource : undefined,
@@ -168,7 +168,7 @@ export class LimeAgent implements AsyncDisposable {
    */
   mcp(target: string | URL): McpClient {
     this.assertOpen();
-    const resolved = resolveMcpTarget(target);
+    const resolved = resolveMcpTarget(target, this.options.allowInsecureMcp);
     const key = resolved.url.href;
     const existing = this.mcpClients.get(key);
     if (existing) return existing;

@@ -70,6 +70,13 @@ export interface LimeAgentOptions {
    */
   mcpResource?: boolean | undefined;
   /**
+   * Allow `http:` MCP servers on hosts other than `localhost`. Off by
+   * default: the bearer would cross the network in clear text (the MCP
+   * authorization spec requires HTTPS except for loopback).
+   * @default false
+   */
+  allowInsecureMcp?: boolean | undefined;
+  /**
    * `fetch` used for every HTTP request (Core and MCP servers).
    * @default the global `fetch` with a keep-alive undici `Agent` as dispatcher
    */

@@ -57,6 +57,8 @@ describe('MCP targets (property)', () => {
             agentToken: 'at_prop_0123456789',
             apiBase: 'http://core.test',
             fetch: fake.fetch,
+            // some spellings are http://: this property is about the domain key
+            allowInsecureMcp: true,
           });
           const tokens = await Promise.all(spellings.map((s) => agent.getMcpAccessToken(s)));
           expect(fake.domains).toEqual([h]);
@@ -89,5 +91,34 @@ describe('MCP targets (property)', () => {
       { numRuns: 200 },
     );
     expect(fake.domains).toEqual([]);
+  });
+});
+
+describe('MCP targets over plain http', () => {
+  it('are refused for non-local hosts before any I/O, unless allowInsecureMcp', async () => {
+    const fake = tokenFetch();
+    await using agent = new LimeAgent({
+      agentToken: 'at_prop_0123456789',
+      apiBase: 'http://core.test',
+      fetch: fake.fetch,
+    });
+    const refusal = await agent.getMcpAccessToken('http://tools.example.com/mcp').catch((e) => e);
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect(refusal.message).toMatch(/unencrypted/);
+    expect(() => agent.mcp('http://tools.example.com/mcp')).toThrow(ValidationError);
+    expect(fake.domains).toEqual([]);
+    // loopback names stay usable for local development
+    await expect(agent.getMcpAccessToken('http://localhost:3000/mcp')).resolves.toMatchObject({
+      domain: 'localhost',
+    });
+    await using lax = new LimeAgent({
+      agentToken: 'at_prop_0123456789',
+      apiBase: 'http://core.test',
+      fetch: fake.fetch,
+      allowInsecureMcp: true,
+    });
+    await expect(lax.getMcpAccessToken('http://tools.example.com/mcp')).resolves.toMatchObject({
+      domain: 'tools.example.com',
+    });
   });
 });

@@ -18,7 +18,7 @@ const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  * path, `tools.example.com/v2/mcp`, keeps its path). Throws a
  * `ValidationError` before any I/O when the target is unusable.
  */
-export function resolveMcpTarget(target: string | URL): McpTarget {
+export function resolveMcpTarget(target: string | URL, allowInsecure = false): McpTarget {
   const raw = target instanceof URL ? target.href : target;
   if (typeof raw !== 'string' || raw.trim() === '') {
     throw new ValidationError(
@@ -48,6 +48,18 @@ export function resolveMcpTarget(target: string | URL): McpTarget {
       `MCP target scheme was '${url.protocol}', expected https: (or http: for local servers)`,
     );
   }
+  if (url.protocol === 'http:' && !allowInsecure && !isLoopbackName(domain)) {
+    throw new ValidationError(
+      'VALIDATION_ERROR',
+      `MCP target '${url.origin}' is plain http: on a non-local host, so the bearer token would ` +
+        'cross the network unencrypted — use https:, or set allowInsecureMcp: true if you must',
+    );
+  }
   url.hash = '';
   return { url, domain, resource: url.origin + url.pathname };
+}
+
+/** `localhost` and `*.localhost` resolve to loopback (RFC 6761); IPs never reach here. */
+function isLoopbackName(domain: string): boolean {
+  return domain === 'localhost' || domain.endsWith('.localhost');
 }

@@ -14,6 +14,7 @@ export interface ResolvedOptions {
   powWorkers: number | undefined;
   mcpTokenRefreshSkew: number;
   mcpResource: boolean;
+  allowInsecureMcp: boolean;
   fetch: FetchLike | undefined;
 }
 
@@ -108,6 +109,9 @@ export function resolveOptions(options: LimeAgentOptions = {}): ResolvedOptions 
   if (options.mcpResource !== undefined && typeof options.mcpResource !== 'boolean') {
     throw new TypeError('options.mcpResource must be a boolean');
   }
+  if (options.allowInsecureMcp !== undefined && typeof options.allowInsecureMcp !== 'boolean') {
+    throw new TypeError('options.allowInsecureMcp must be a boolean');
+  }
   const powWorkers = options.powWorkers;
   if (powWorkers !== undefined && (!Number.isInteger(powWorkers) || powWorkers < 1)) {
     throw new TypeError(`options.powWorkers must be a positive integer, got ${String(powWorkers)}`);
@@ -128,6 +132,7 @@ export function resolveOptions(options: LimeAgentOptions = {}): ResolvedOptions 
       false,
     ),
     mcpResource: options.mcpResource ?? false,
+    allowInsecureMcp: options.allowInsecureMcp ?? false,
     fetch: options.fetch,
   };
   return resolved;
