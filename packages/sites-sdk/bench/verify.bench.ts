@@ -6,9 +6,9 @@
 // the same claim checks, in the same process, on the same tokens.
 //
 // Tokens: a pool of distinct passports (unique jti and request_id) minted
-// locally with node:crypto; every round uses a new replay store, so each
-// verification is of a token that store has never seen (nothing is cached
-// per token: only keys and the parsed header are). No Core needed.
+// locally with node:crypto; every pass over the pool uses a new replay store,
+// so each verification is of a token that store has never seen (nothing is
+// cached per token: only keys and the parsed header are). No Core needed.
 import { verify as cryptoVerify, generateKeyPairSync, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { importJWK, jwtVerify } from 'jose';
