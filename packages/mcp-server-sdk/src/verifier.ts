@@ -44,8 +44,12 @@ export interface LimeMcpVerifierOptions {
   resource?: string | URL;
   /**
    * Accept tokens that carry neither a `domain` claim nor a resource in `aud`
-   * even though `expectedDomain`/`resource` is set (platforms without the
-   * binding extension). Weakens replay protection. @default false
+   * although `expectedDomain`/`resource` is set. Such tokens come from a
+   * platform without the binding extension (PROTOCOL.md §7 marks `domain` as
+   * an extension: the hosted platform may not send it), so there is nothing
+   * to check them against. A token that DOES carry a binding must always
+   * match. Set `false` when your Core binds every token (the reference Core
+   * does) to refuse unbound ones outright. @default true
    */
   allowUnboundTokens?: boolean;
   /** Clock skew tolerated on `exp`/`iat`/`nbf`, seconds (0–300). @default env `LIME_JWT_VERIFY_LEEWAY_SECONDS`, else 120 */
@@ -230,7 +234,7 @@ export class LimeMcpVerifier {
         this.expectedDomain = undefined; // an IP-addressed resource: bind by resource only
       }
     }
-    this.allowUnbound = options.allowUnboundTokens ?? false;
+    this.allowUnbound = options.allowUnboundTokens ?? true;
     this.leeway = secondsOption('leeway', options.leeway ?? envLeeway() ?? 120, 0, 300);
     const cacheTtl = secondsOption('cacheTtl', options.cacheTtl ?? 3600, 1);
     const minRefresh = secondsOption('minRefreshInterval', options.minRefreshInterval ?? 60, 0);
@@ -423,6 +427,9 @@ export class LimeMcpVerifier {
     if (claims.domain !== undefined && typeof claims.domain !== 'string') {
       throw new McpTokenError('invalid_claim', 'token domain claim is not a string');
     }
+    // Neither a domain claim nor a resource: minted by a platform that does
+    // not bind tokens, so there is nothing to compare (allowUnboundTokens).
+    const unbound = claims.domain === undefined && named === undefined;
     if (this.expectedDomain !== undefined) {
       if (claims.domain !== undefined) {
         if (claims.domain !== this.expectedDomain) {
@@ -433,13 +440,15 @@ export class LimeMcpVerifier {
         }
         return named;
       }
-      if (resourceMatched || this.allowUnbound) return named;
+      if (resourceMatched || (unbound && this.allowUnbound)) return named;
       throw new McpTokenError(
         'wrong_domain',
-        `token carries no domain claim, expected '${this.expectedDomain}' (set allowUnboundTokens for platforms that do not bind tokens)`,
+        unbound
+          ? `token carries no domain claim, expected '${this.expectedDomain}' (allowUnboundTokens is off)`
+          : `token names resource '${String(named).slice(0, 120)}' but no domain, and this server has no resource configured to compare — expected domain '${this.expectedDomain}'`,
       );
     }
-    if (this.resource !== undefined && !resourceMatched && !this.allowUnbound) {
+    if (this.resource !== undefined && !resourceMatched && !(unbound && this.allowUnbound)) {
       throw new McpTokenError(
         'wrong_resource',
         `token names no resource, expected '${this.resource}' (request it with resource, or set expectedDomain)`,

@@ -140,18 +140,19 @@ describe('LimeMcpVerifier against the reference Core', () => {
     expect(!r.valid && r.message).toMatch(/'evil\.example\.net', expected 'tools\.example\.com'/);
   });
 
-  it('an IP-addressed resource binds by resource only; allowUnboundTokens relaxes that', async () => {
+  it('an IP-addressed resource binds by resource only: a domain-bound token cannot match it', async () => {
     const ipResource = 'http://127.0.0.1:8123/mcp';
-    const strict = new LimeMcpVerifier({ baseUrl: core.url, resource: ipResource });
-    expect(strict.expectedDomain).toBeUndefined();
+    const verifier = new LimeMcpVerifier({ baseUrl: core.url, resource: ipResource });
+    expect(verifier.expectedDomain).toBeUndefined();
     const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
-    expect(reason(await strict.verify(token))).toBe('wrong_resource');
+    expect(reason(await verifier.verify(token))).toBe('wrong_resource');
+    // allowUnboundTokens concerns tokens with no binding at all, not this one
     const relaxed = new LimeMcpVerifier({
       baseUrl: core.url,
       resource: ipResource,
       allowUnboundTokens: true,
     });
-    expect(reason(await relaxed.verify(token))).toBe('valid');
+    expect(reason(await relaxed.verify(token))).toBe('wrong_resource');
   });
 
   it('refuses a site passport (aud lime-site-login, passport claims)', async () => {
