@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/express.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  target: 'node20',
-  platform: 'neutral',
-  sourcemap: true,
-  clean: true,
-  treeshake: true,
-});
+// The root entry runs on edge runtimes too; the express adapter is a subpath.
+export default packageBuild(['src/index.ts', 'src/express.ts'], 'neutral');
