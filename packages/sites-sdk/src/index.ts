@@ -23,6 +23,7 @@ export type { InvalidPassportReason } from './errors.js';
 export { InvalidPassportError, LoginExpiredError, StreamClosedError } from './errors.js';
 export type {
   BindingRequest,
+  ClaimPassportOptions,
   ConnectOptions,
   CreateBindingRequestOptions,
   CreateLoginRequestOptions,

@@ -16,7 +16,12 @@ import { InvalidPassportError, LoginExpiredError, StreamClosedError } from './er
 import { DefaultTransport } from './internal/default-fetch.js';
 import { EventQueue } from './internal/event-queue.js';
 import { EventStream, type RawStreamMessage } from './internal/event-stream.js';
-import { type LoginOutcome, OutcomeBuffer, SeenSet } from './internal/outcome-buffer.js';
+import {
+  type ApprovedOutcome,
+  type LoginOutcome,
+  OutcomeBuffer,
+  SeenSet,
+} from './internal/outcome-buffer.js';
 import { PassportVerifier } from './internal/passport-verifier.js';
 import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.js';
 import type { LimeSiteOptions } from './options.js';
@@ -127,8 +132,27 @@ export interface VerifyPassportOptions {
  * await site.verifyBindingPassport(jwt, { expectedBindingId: req.session.bindingId });
  */
 export interface VerifyBindingPassportOptions {
-  /** The binding you created for this session; `binding_id` must equal it when given. */
-  expectedBindingId?: string;
+  /**
+   * Required: the binding you created for the signed-in user (keep it in
+   * their session); `binding_id` must equal it. Without it, a binding
+   * passport for any binding of your site would link an agent to this
+   * account (login CSRF).
+   */
+  expectedBindingId: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.claimPassport}.
+ *
+ * @example
+ * await site.claimPassport(passport, { signal: AbortSignal.timeout(2_000) });
+ */
+export interface ClaimPassportOptions {
+  /**
+   * Stop waiting for the replay store. The claim may still be recorded: an
+   * aborted claim never binds, so treat the passport as spent.
+   */
   signal?: AbortSignal;
 }
 
@@ -158,6 +182,7 @@ export interface EventsOptions {
 interface Waiter {
   resolve: (passport: Passport) => void;
   reject: (error: unknown) => void;
+  signal: AbortSignal | undefined;
 }
 
 interface OpenWaiter {
@@ -189,7 +214,13 @@ export class LimeSite implements AsyncDisposable {
   private readonly keys: JwksCache;
   private readonly verifier: PassportVerifier;
   private readonly replayStore: ReplayStore;
-  /** Stream deliveries use their own store: every instance must get every event. */
+  /**
+   * Stream deliveries are verified against a store of their own: every
+   * instance receives every event, so verifying them against the shared
+   * `replayStore` would make all but one instance refuse them. Single use
+   * across instances is enforced when a passport is claimed
+   * ({@link LimeSite.claimPassport}, `waitForLogin`) in `replayStore`.
+   */
   private readonly streamReplayStore = new MemoryReplayStore();
   private readonly stream: EventStream;
   private readonly outcomes: OutcomeBuffer;
@@ -378,13 +409,16 @@ export class LimeSite implements AsyncDisposable {
   /**
    * Call `handler` for every login outcome of this site: `(requestId,
    * passport, event)` with a verified passport, or `passport === null` when
-   * the request expired. Handlers run independently: one that throws (→
-   * `onError`) or never settles does not delay the others. Returns the
-   * unsubscribe function.
+   * the request expired. Every instance's handlers get every passport, and
+   * the passport is **not yet claimed**: call {@link LimeSite.claimPassport}
+   * before binding it to a session. Handlers run independently: one that
+   * throws (→ `onError`) or never settles does not delay the others. Returns
+   * the unsubscribe function.
    *
    * @example
    * const off = site.onLogin(async (requestId, passport) => {
    *   if (!passport) return markExpired(requestId);
+   *   await site.claimPassport(passport); // throws 'replayed' if already bound elsewhere
    *   await sessions.complete(requestId, passport.agentId);
    * });
    */
@@ -402,10 +436,15 @@ export class LimeSite implements AsyncDisposable {
 
   /**
    * Wait for the outcome of one login request: resolves with the verified
-   * passport; rejects with {@link LoginExpiredError}, {@link InvalidPassportError},
-   * `TimeoutError`, `AbortError`, the stream's `AuthenticationError`, or
-   * {@link StreamClosedError}. Works whether the event arrived before or
-   * after the call (recent outcomes are kept).
+   * passport, already claimed in the `replayStore` (see
+   * {@link LimeSite.claimPassport}); rejects with {@link LoginExpiredError},
+   * {@link InvalidPassportError}, `TimeoutError`, `AbortError`, the stream's
+   * `AuthenticationError`, or {@link StreamClosedError}. Works whether the
+   * event arrived before or after the call (recent outcomes are kept).
+   *
+   * A passport is handed out once: a second `waitForLogin` for the same
+   * request on this instance, or on another instance sharing the
+   * `replayStore`, rejects with `InvalidPassportError` reason `replayed`.
    *
    * @example
    * const { loginRequestId } = await site.createLoginRequest();
@@ -422,13 +461,13 @@ export class LimeSite implements AsyncDisposable {
       );
     }
     if (this.closed) return Promise.reject(new StreamClosedError());
-    const known = this.outcomes.get(requestId);
-    if (known) return this.settleKnown(known, requestId);
-    if (this.stopError) return Promise.reject(this.stopError);
     const { signal } = options;
     if (signal?.aborted) {
       return Promise.reject(new AbortError('waitForLogin() was aborted', { cause: signal.reason }));
     }
+    const known = this.outcomes.get(requestId);
+    if (known) return this.settleKnown(known, requestId, signal);
+    if (this.stopError) return Promise.reject(this.stopError);
     this.startStream();
     return new Promise<Passport>((resolve, reject) => {
       const cleanup = () => {
@@ -447,6 +486,7 @@ export class LimeSite implements AsyncDisposable {
           cleanup();
           reject(error);
         },
+        signal,
       };
       const onAbort = () =>
         waiter.reject(new AbortError('waitForLogin() was aborted', { cause: signal?.reason }));
@@ -550,25 +590,97 @@ export class LimeSite implements AsyncDisposable {
 
   /**
    * Verify a binding passport (the `passport` query parameter on your
-   * `redirectUri`): RS256, `aud` `lime-binding`, lifetime ≤ 60 s, non-empty
-   * `binding_id` (equal to `expectedBindingId` when given), single-use `jti`.
+   * `redirectUri`): RS256, `aud` `lime-binding`, lifetime ≤ 60 s, `binding_id`
+   * equal to `expectedBindingId` (required: the binding you created for the
+   * signed-in user), single-use `jti` (recorded in the `replayStore`).
    *
    * @example
    * const binding = await site.verifyBindingPassport(String(req.query.passport), {
    *   expectedBindingId: req.session.bindingId,
    * });
    */
-  async verifyBindingPassport(
+  verifyBindingPassport(
     jwt: string,
-    options: VerifyBindingPassportOptions = {},
+    options: VerifyBindingPassportOptions,
   ): Promise<BindingPassport> {
-    const binding = await this.verifier.verifyBindingPassport(
-      jwt,
-      options.expectedBindingId,
-      this.replayStore,
-      options.signal,
-    );
-    return binding;
+    const expected = options?.expectedBindingId;
+    if (typeof expected !== 'string' || expected.length === 0) {
+      return Promise.reject(
+        new TypeError(
+          'verifyBindingPassport: expectedBindingId must be the binding id you created for the signed-in user',
+        ),
+      );
+    }
+    try {
+      return Promise.resolve(
+        this.verifier.verifyBindingPassport(jwt, expected, this.replayStore, options.signal),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Claim a passport: record its `jti` in the configured `replayStore` until
+   * it expires (`exp` + `clockTolerance`). Call it at the moment you bind
+   * the passport to a session — in an `onLogin` handler or an `events()`
+   * consumer, whose passports are verified but not claimed. Rejects with
+   * {@link InvalidPassportError} reason `replayed` when the passport was
+   * already claimed, by this instance or any instance sharing the store (so
+   * exactly one of them binds it), `expired` when it is past its expiry, and
+   * `replay_check_failed` when the store fails (fail closed). Resolves with
+   * the same passport.
+   *
+   * `waitForLogin` and `verifyPassport` already claim what they return:
+   * claiming that again rejects as `replayed`. It does not re-verify the
+   * token: pass only passports this SDK handed you.
+   *
+   * @example
+   * site.onLogin(async (requestId, passport) => {
+   *   if (!passport) return;
+   *   try {
+   *     await site.claimPassport(passport);
+   *   } catch (e) {
+   *     if (e instanceof InvalidPassportError && e.reason === 'replayed') return; // bound elsewhere
+   *     throw e;
+   *   }
+   *   await sessions.complete(requestId, passport.agentId);
+   * });
+   */
+  claimPassport(passport: Passport, options: ClaimPassportOptions = {}): Promise<Passport> {
+    if (
+      typeof passport !== 'object' ||
+      passport === null ||
+      typeof passport.jti !== 'string' ||
+      passport.jti.length === 0 ||
+      !(passport.expiresAt instanceof Date) ||
+      Number.isNaN(passport.expiresAt.getTime())
+    ) {
+      return Promise.reject(
+        new TypeError(
+          'claimPassport: passport must be a Passport from onLogin(), events() or waitForLogin() (with jti and expiresAt)',
+        ),
+      );
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new AbortError('claimPassport() was aborted', { cause: signal.reason }),
+      );
+    }
+    let claimed: Passport | Promise<Passport>;
+    try {
+      claimed = this.verifier.claim(passport, this.replayStore);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!signal || !(claimed instanceof Promise)) return Promise.resolve(claimed);
+    return new Promise<Passport>((resolve, reject) => {
+      const onAbort = () =>
+        reject(new AbortError('claimPassport() was aborted', { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      claimed.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /**
@@ -610,10 +722,16 @@ export class LimeSite implements AsyncDisposable {
   /**
    * A buffered outcome for a late `waitForLogin()`. A passport that has
    * expired since it arrived is not handed out any more: the login must be
-   * completed within the passport's lifetime.
+   * completed within the passport's lifetime. One already taken by another
+   * `waitForLogin()` is refused at once.
    */
-  private settleKnown(outcome: LoginOutcome, requestId: string): Promise<Passport> {
+  private settleKnown(
+    outcome: LoginOutcome,
+    requestId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Passport> {
     if (outcome.kind === 'approved') {
+      if (outcome.taken) return Promise.reject(takenError(requestId));
       const limit = outcome.passport.expiresAt.getTime() + this.options.clockTolerance * 1000;
       if (Date.now() >= limit) {
         return Promise.reject(
@@ -623,8 +741,34 @@ export class LimeSite implements AsyncDisposable {
           ),
         );
       }
+      return this.take(outcome, requestId, signal);
     }
-    return settle(outcome, requestId);
+    return Promise.reject(outcomeError(outcome, requestId));
+  }
+
+  /**
+   * Hand a passport to one `waitForLogin()`: mark it taken on this instance,
+   * then claim it in the replay store (one instance wins). A store failure
+   * puts it back, so a later call can try again.
+   */
+  private take(
+    outcome: ApprovedOutcome,
+    requestId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Passport> {
+    outcome.taken = true;
+    return this.claimPassport(outcome.passport, { signal }).catch((error: unknown) => {
+      if (error instanceof InvalidPassportError && error.reason === 'replay_check_failed') {
+        outcome.taken = false;
+      } else if (error instanceof InvalidPassportError && error.reason === 'replayed') {
+        throw new InvalidPassportError(
+          'replayed',
+          `the passport for '${requestId}' was already claimed by another instance sharing the replay store (or by claimPassport()) — only one waitForLogin() binds it`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
   }
 
   private assertOpen(): void {
@@ -822,7 +966,7 @@ export class LimeSite implements AsyncDisposable {
     }
     return () => {
       if (this.closed) return;
-      this.record(requestId, { kind: 'approved', passport });
+      this.record(requestId, { kind: 'approved', passport, taken: false });
       const event: LoginEvent = { type: 'login', requestId, passport, redirectUrl, eventId };
       this.emit(event);
       this.callHandlers(requestId, passport, event);
@@ -834,10 +978,14 @@ export class LimeSite implements AsyncDisposable {
     this.outcomes.set(requestId, outcome);
     const set = this.waiters.get(requestId);
     if (!set) return;
-    for (const waiter of [...set]) {
-      if (outcome.kind === 'approved') waiter.resolve(outcome.passport);
-      else waiter.reject(outcomeError(outcome, requestId));
+    const [first, ...rest] = set;
+    if (outcome.kind !== 'approved' || first === undefined) {
+      for (const waiter of [...set]) waiter.reject(outcomeError(outcome, requestId));
+      return;
     }
+    // One passport, one waiter: the first call claims it, the others are refused now.
+    for (const waiter of rest) waiter.reject(takenError(requestId));
+    this.take(outcome, requestId, first.signal).then(first.resolve, first.reject);
   }
 
   private emit(event: SiteEvent): void {
@@ -891,9 +1039,11 @@ function outcomeError(outcome: LoginOutcome, requestId: string): Error {
   return new LimeError('INTERNAL', 'unreachable');
 }
 
-function settle(outcome: LoginOutcome, requestId: string): Promise<Passport> {
-  if (outcome.kind === 'approved') return Promise.resolve(outcome.passport);
-  return Promise.reject(outcomeError(outcome, requestId));
+function takenError(requestId: string): InvalidPassportError {
+  return new InvalidPassportError(
+    'replayed',
+    `the passport for '${requestId}' was already handed to another waitForLogin() call on this LimeSite — a passport binds one session; wait for each login request once`,
+  );
 }
 
 function requireString(data: Record<string, unknown> | object, name: string, path: string): string {

@@ -23,7 +23,11 @@ export interface Passport {
   requestId: string;
   /** Your site (`site_id`). */
   siteId: string;
-  /** Unique passport id (`jti`), already consumed in the replay store. */
+  /**
+   * Unique passport id (`jti`). Already claimed in the replay store when the
+   * passport came from `waitForLogin` or `verifyPassport`; not yet when it
+   * came from `onLogin` or `events()` — call `site.claimPassport()` first.
+   */
   jti: string;
   /** Who issued it (`iss`). */
   issuer: string;
@@ -42,7 +46,9 @@ export interface Passport {
  * your user accounts.
  *
  * @example
- * const binding = await site.verifyBindingPassport(String(req.query.passport));
+ * const binding = await site.verifyBindingPassport(String(req.query.passport), {
+ *   expectedBindingId: req.session.bindingId,
+ * });
  * await db.linkAgent(binding.bindingId, binding.agentId);
  */
 export interface BindingPassport {

@@ -11,6 +11,7 @@ import {
   LimeSite,
   type LimeSiteOptions,
   LoginExpiredError,
+  MemoryReplayStore,
   type Passport,
 } from 'lime-sites-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -109,7 +110,7 @@ describe('against the reference Core', () => {
     expect(got).toEqual([[loginRequestId, null]]);
   });
 
-  it('several instances on one token each receive every passport', async () => {
+  it('several instances on one token (own replay stores) each receive every passport', async () => {
     const a = newSite();
     const b = newSite();
     const c = newSite();
@@ -122,6 +123,61 @@ describe('against the reference Core', () => {
     const passports = await all;
     expect(passports.map((p) => p.agentId)).toEqual([agent.agentId, agent.agentId, agent.agentId]);
     expect(new Set(passports.map((p) => p.jti)).size).toBe(1);
+  });
+
+  it('instances sharing a replay store: exactly one waitForLogin wins; onLogin still gets every passport', async () => {
+    const replayStore = new MemoryReplayStore();
+    const a = newSite({ replayStore });
+    const b = newSite({ replayStore });
+    const handled: Array<[string, Passport | null]> = [];
+    for (const { s } of [a, b]) {
+      s.onLogin((id, passport) => {
+        handled.push([id, passport]);
+      });
+    }
+    await Promise.all([a.s.connect(), b.s.connect()]);
+    const { loginRequestId } = await a.s.createLoginRequest();
+    const outcomes = Promise.allSettled(
+      [a, b].map(({ s }) => s.waitForLogin(loginRequestId, { timeout: 10_000 })),
+    );
+    await approve(loginRequestId);
+    const settled = await outcomes;
+    const won = settled.filter((r) => r.status === 'fulfilled');
+    const lost = settled.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.reason).toBeInstanceOf(InvalidPassportError);
+    expect((lost[0]!.reason as InvalidPassportError).reason).toBe('replayed');
+    expect(replayStore.size).toBe(1);
+    // Both instances' handlers got the (unclaimed) passport, same jti.
+    await expect.poll(() => handled.length, { timeout: 5_000 }).toBe(2);
+    expect(handled.map(([id]) => id)).toEqual([loginRequestId, loginRequestId]);
+    expect(new Set(handled.map(([, p]) => p?.jti)).size).toBe(1);
+    // …and cannot bind it once waitForLogin has: claimPassport refuses on either instance.
+    for (const [i, { s }] of [a, b].entries()) {
+      await expect(s.claimPassport(handled[i]![1]!)).rejects.toMatchObject({ reason: 'replayed' });
+    }
+  });
+
+  it('instances sharing a replay store: onLogin handlers race with claimPassport, one binds', async () => {
+    const replayStore = new MemoryReplayStore();
+    const a = newSite({ replayStore });
+    const b = newSite({ replayStore });
+    const claims: Array<Promise<PromiseSettledResult<Passport>>> = [];
+    for (const { s } of [a, b]) {
+      s.onLogin((_id, passport) => {
+        if (passport)
+          claims.push(Promise.allSettled([s.claimPassport(passport)]).then(([r]) => r!));
+      });
+    }
+    await Promise.all([a.s.connect(), b.s.connect()]);
+    const { loginRequestId } = await a.s.createLoginRequest();
+    await approve(loginRequestId);
+    await expect.poll(() => claims.length, { timeout: 5_000 }).toBe(2);
+    const results = await Promise.all(claims);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected');
+    expect((refused!.reason as InvalidPassportError).reason).toBe('replayed');
   });
 
   it('an approval during a Core restart is delivered once, after the reconnect', async () => {

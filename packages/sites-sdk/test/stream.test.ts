@@ -346,7 +346,7 @@ describe('delivery', () => {
     const before = await site.waitForLogin('lr_before');
     expect(before.requestId).toBe('lr_before');
     const after = site.waitForLogin('lr_after');
-    const twice = site.waitForLogin('lr_after');
+    const twice = site.waitForLogin('lr_after').catch((e: unknown) => e);
     handles[0]!.push(approved('lr_after', 2));
     await tick(10);
     const passport = await after;
@@ -361,7 +361,85 @@ describe('delivery', () => {
     });
     expect(passport.issuedAt).toBeInstanceOf(Date);
     expect(passport.expiresAt.getTime() - passport.issuedAt.getTime()).toBe(60_000);
-    expect(await twice).toBe(passport);
+    // One passport, one session: the second concurrent waiter is refused, not handed the same jti.
+    expect(await twice).toMatchObject({ name: 'InvalidPassportError', reason: 'replayed' });
+  });
+
+  it('a passport is handed out once: later waitForLogin calls reject replayed at once', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream);
+    await site.connect();
+    handles[0]!.push(approved('lr_once', 1));
+    await tick(10);
+    const first = await site.waitForLogin('lr_once');
+    expect(first.requestId).toBe('lr_once');
+    // Settles without advancing the clock: no hang until the timeout.
+    const settled = vi.fn();
+    const second = site.waitForLogin('lr_once', { timeout: 1_000 });
+    second.then(settled, settled);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toHaveBeenCalledTimes(1);
+    const error = await second.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPassportError);
+    expect((error as InvalidPassportError).reason).toBe('replayed');
+    // The claim is in the configured store: claiming the same passport again is refused too.
+    await expect(site.claimPassport(first)).rejects.toMatchObject({ reason: 'replayed' });
+  });
+
+  it('waitForLogin claims in the configured replayStore; a failing store puts the passport back', async () => {
+    const { handles, stream } = scripted();
+    let healthy = false;
+    const seen = new Set<string>();
+    const replayStore = {
+      consume: async (jti: string) => {
+        if (!healthy) throw new Error('redis down');
+        if (seen.has(jti)) return false;
+        seen.add(jti);
+        return true;
+      },
+    };
+    const { site } = makeSite(stream, { replayStore });
+    await site.connect();
+    handles[0]!.push(approved('lr_store', 1));
+    await tick(10);
+    await expect(site.waitForLogin('lr_store')).rejects.toMatchObject({
+      reason: 'replay_check_failed',
+    });
+    healthy = true;
+    const passport = await site.waitForLogin('lr_store');
+    expect(seen).toEqual(new Set([passport.jti]));
+    await expect(site.waitForLogin('lr_store')).rejects.toMatchObject({ reason: 'replayed' });
+  });
+
+  it('onLogin gets every passport unclaimed; claimPassport binds it once', async () => {
+    const { handles, stream } = scripted();
+    const { site } = makeSite(stream, { watchdogTimeout: 10 * 60_000 });
+    const got: Array<import('lime-sites-sdk').Passport> = [];
+    site.onLogin((_id, passport) => {
+      if (passport) got.push(passport);
+    });
+    site.onLogin((_id, passport) => {
+      if (passport) got.push(passport);
+    });
+    await tick();
+    handles[0]!.push(approved('lr_h', 1));
+    await tick(10);
+    expect(got).toHaveLength(2);
+    expect(got[0]).toBe(got[1]);
+    await expect(site.claimPassport(got[0]!)).resolves.toBe(got[0]);
+    await expect(site.claimPassport(got[1]!)).rejects.toMatchObject({ reason: 'replayed' });
+    // Claimed by a handler: waitForLogin cannot hand it out a second time.
+    await expect(site.waitForLogin('lr_h')).rejects.toMatchObject({ reason: 'replayed' });
+    // An expired passport cannot be claimed (its id may have left the store).
+    handles[0]!.push(approved('lr_old', 2));
+    await tick(10);
+    const old = got[2]!;
+    await tick(60_000 + 30_000);
+    await expect(site.claimPassport(old)).rejects.toMatchObject({ reason: 'expired' });
+    await expect(site.claimPassport({} as never)).rejects.toBeInstanceOf(TypeError);
+    const aborted = site.claimPassport(old, { signal: AbortSignal.abort() });
+    await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
   it('expiry: handlers get null, waiters reject with LoginExpiredError (before or after)', async () => {

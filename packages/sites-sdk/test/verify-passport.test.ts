@@ -365,6 +365,25 @@ describe('single use (jti)', () => {
 });
 
 describe('binding passports', () => {
+  const BD = { expectedBindingId: 'bd_test' };
+
+  it('expectedBindingId is required: a TypeError naming it, before any verification', async () => {
+    let consumed = 0;
+    const s = site({ replayStore: { consume: () => ++consumed > 0 } });
+    const token = mintBindingPassport({}, key);
+    for (const options of [undefined, {}, { expectedBindingId: '' }, { expectedBindingId: 7 }]) {
+      const error = await s.verifyBindingPassport(token, options as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/expectedBindingId/);
+    }
+    expect(consumed).toBe(0); // nothing was verified nor recorded
+    // The same token still verifies once the binding id is given.
+    await expect(s.verifyBindingPassport(token, BD)).resolves.toMatchObject({
+      bindingId: 'bd_test',
+    });
+    expect(consumed).toBe(1);
+  });
+
   it('verifies a binding passport and binds binding_id', async () => {
     const binding = await verifier.verifyBindingPassport(mintBindingPassport({}, key), {
       expectedBindingId: 'bd_test',
@@ -384,21 +403,21 @@ describe('binding passports', () => {
     ['site-login audience', { aud: 'lime-site-login' }, 'wrong_audience'],
   ] as const)('refuses %s', async (_name, claims, reason) => {
     await expect(
-      verifier.verifyBindingPassport(mintBindingPassport(claims, key)),
+      verifier.verifyBindingPassport(mintBindingPassport(claims, key), BD),
     ).rejects.toMatchObject({ reason });
   });
 
   it('refuses a site passport and an MCP token, naming the mix-up', async () => {
-    const e1 = await verifier.verifyBindingPassport(mintPassport()).catch((e: unknown) => e);
+    const e1 = await verifier.verifyBindingPassport(mintPassport(), BD).catch((e: unknown) => e);
     expect((e1 as Error).message).toMatch(/use verifyPassport\(\)/);
-    const e2 = await verifier.verifyBindingPassport(mintMcpToken(key)).catch((e: unknown) => e);
+    const e2 = await verifier.verifyBindingPassport(mintMcpToken(key), BD).catch((e: unknown) => e);
     expect((e2 as Error).message).toMatch(/MCP access token sent to verifyBindingPassport\(\)/);
   });
 
   it('binding passports are single use', async () => {
     const token = mintBindingPassport({}, key);
-    await verifier.verifyBindingPassport(token);
-    await expect(verifier.verifyBindingPassport(token)).rejects.toMatchObject({
+    await verifier.verifyBindingPassport(token, BD);
+    await expect(verifier.verifyBindingPassport(token, BD)).rejects.toMatchObject({
       reason: 'replayed',
     });
   });

@@ -105,8 +105,11 @@ describe('verifyPassport on the synchronous path', () => {
   it('binding passports take the same path', async () => {
     const s = site();
     const token = mintBindingPassport({}, key);
-    await expect(s.verifyBindingPassport(token)).resolves.toMatchObject({ bindingId: 'bd_test' });
-    await expect(reason(s.verifyBindingPassport(token))).resolves.toBe('replayed');
+    const options = { expectedBindingId: 'bd_test' };
+    await expect(s.verifyBindingPassport(token, options)).resolves.toMatchObject({
+      bindingId: 'bd_test',
+    });
+    await expect(reason(s.verifyBindingPassport(token, options))).resolves.toBe('replayed');
   });
 });
 

@@ -1,9 +1,19 @@
 import type { InvalidPassportError } from '../errors.js';
 import type { Passport } from '../passport.js';
 
+/**
+ * An approved request. `taken` once a `waitForLogin()` has it: a passport is
+ * handed out (and claimed) once.
+ */
+export interface ApprovedOutcome {
+  kind: 'approved';
+  passport: Passport;
+  taken: boolean;
+}
+
 /** How a login request ended, as far as this stream saw. */
 export type LoginOutcome =
-  | { kind: 'approved'; passport: Passport }
+  | ApprovedOutcome
   | { kind: 'expired' }
   | { kind: 'rejected'; error: InvalidPassportError };
 

@@ -37,6 +37,7 @@ export class PassportVerifier {
   private readonly site: JwtVerifyFunction<JwtClaims>;
   private readonly binding: JwtVerifyFunction<JwtClaims>;
   private readonly tolerance: number;
+  private readonly clock: () => number;
 
   constructor(options: PassportVerifierOptions) {
     const common = {
@@ -59,6 +60,7 @@ export class PassportVerifier {
       requiredClaims: ['jti', 'iss', 'binding_id'],
     });
     this.tolerance = options.clockToleranceSeconds;
+    this.clock = options.clock;
   }
 
   /**
@@ -83,7 +85,7 @@ export class PassportVerifier {
   /** Verify a binding passport; synchronous or not as {@link verifyPassport}. */
   verifyBindingPassport(
     token: string,
-    expectedBindingId: string | undefined,
+    expectedBindingId: string,
     replay: ReplayStore,
     signal: AbortSignal | undefined,
   ): BindingPassport | Promise<BindingPassport> {
@@ -125,11 +127,11 @@ export class PassportVerifier {
 
   private acceptBinding(
     claims: JwtClaims,
-    expectedBindingId: string | undefined,
+    expectedBindingId: string,
     replay: ReplayStore,
   ): BindingPassport | Promise<BindingPassport> {
     const bindingId = claims.binding_id as string;
-    if (expectedBindingId !== undefined && bindingId !== expectedBindingId) {
+    if (bindingId !== expectedBindingId) {
       throw new InvalidPassportError(
         'binding_id_mismatch',
         `binding passport binding_id was ${show(bindingId)}, expected ${show(expectedBindingId)} — it completes another binding; do not link it to this account`,
@@ -147,6 +149,23 @@ export class PassportVerifier {
       claims: claims as unknown as BindingPassportClaims,
     };
     return this.consume(replay, passport, claims.exp);
+  }
+
+  /**
+   * Record an already verified passport's `jti` in `replay` (the moment it
+   * is bound to a session). Refuses a passport past `exp` + tolerance (the
+   * store may have forgotten its id by then) as `expired`, a `jti` already
+   * recorded as `replayed`; a failing store as `replay_check_failed`.
+   */
+  claim(passport: Passport, replay: ReplayStore): Passport | Promise<Passport> {
+    const exp = passport.expiresAt.getTime() / 1000;
+    if (this.clock() >= (exp + this.tolerance) * 1000) {
+      throw new InvalidPassportError(
+        'expired',
+        `the passport for '${show(passport.requestId)}' expired at ${passport.expiresAt.toISOString()} before it was claimed — bind it within its lifetime; create a new login request`,
+      );
+    }
+    return this.consume(replay, passport, exp, claimedTwice);
   }
 
   /** Claims of a token that passed the shared verifier; its errors become `InvalidPassportError`. */
@@ -178,6 +197,7 @@ export class PassportVerifier {
     replay: ReplayStore,
     passport: P,
     exp: number,
+    refuse: (jti: string) => InvalidPassportError = usedTwice,
   ): P | Promise<P> {
     // Remember the id as long as the token could still pass the expiry check.
     const until = new Date((exp + this.tolerance) * 1000);
@@ -189,13 +209,13 @@ export class PassportVerifier {
     }
     if (isThenable(fresh)) {
       return fresh.then(
-        (answer) => admit(answer, passport),
+        (answer) => admit(answer, passport, refuse),
         (error: unknown) => {
           throw storeFailed(error);
         },
       );
     }
-    return admit(fresh, passport);
+    return admit(fresh, passport, refuse);
   }
 }
 
@@ -215,14 +235,27 @@ function storeFailed(error: unknown): InvalidPassportError {
   );
 }
 
-function admit<P extends { jti: string }>(fresh: boolean, passport: P): P {
-  if (fresh !== true) {
-    throw new InvalidPassportError(
-      'replayed',
-      `passport jti ${show(passport.jti)} was already used — passports are single use; a second use means a replay`,
-    );
-  }
+function admit<P extends { jti: string }>(
+  fresh: boolean,
+  passport: P,
+  refuse: (jti: string) => InvalidPassportError,
+): P {
+  if (fresh !== true) throw refuse(passport.jti);
   return passport;
+}
+
+function usedTwice(jti: string): InvalidPassportError {
+  return new InvalidPassportError(
+    'replayed',
+    `passport jti ${show(jti)} was already used — passports are single use; a second use means a replay`,
+  );
+}
+
+function claimedTwice(jti: string): InvalidPassportError {
+  return new InvalidPassportError(
+    'replayed',
+    `passport jti ${show(jti)} was already claimed (by waitForLogin(), claimPassport() or verifyPassport() on this or another instance sharing the replay store) — bind each passport to one session only`,
+  );
 }
 
 function translate(kind: Kind, token: string, error: unknown): unknown {
