@@ -64,6 +64,48 @@ describe('README', () => {
     }
   });
 
+  it('several instances: the onLogin + claimPassport snippet completes each login on exactly one instance', async () => {
+    const block = blocks.find((b) => b.includes('site.claimPassport(passport); // exactly one'));
+    expect(block).toBeDefined();
+    const mod = (await import(
+      /* @vite-ignore */ write(
+        'claim-snippet.ts',
+        `import { InvalidPassportError, type LimeSite } from 'lime-sites-sdk';
+export function install(site: LimeSite, completeLogin: (id: string, agentId: string) => Promise<void>) {
+${block}
+}`,
+      )
+    )) as {
+      install: (site: LimeSite, complete: (id: string, agentId: string) => Promise<void>) => void;
+    };
+    const { LimeSite: Site, MemoryReplayStore } = await import('lime-sites-sdk');
+    const replayStore = new MemoryReplayStore(); // stands in for Redis shared by the instances
+    const instances = [0, 1, 2].map(() => new Site({ replayStore }));
+    const completed: Array<[number, string, string]> = [];
+    try {
+      instances.forEach((s, i) => {
+        mod.install(s, async (id, agentId) => {
+          completed.push([i, id, agentId]);
+        });
+      });
+      await Promise.all(instances.map((s) => s.connect()));
+      for (let round = 0; round < 2; round++) {
+        const { loginRequestId } = await instances[round]!.createLoginRequest();
+        await approve(loginRequestId);
+        await expect
+          .poll(() => completed.filter(([, id]) => id === loginRequestId).length, {
+            timeout: 5_000,
+          })
+          .toBe(1);
+      }
+      await new Promise((r) => setTimeout(r, 100)); // no late second completion
+      expect(completed).toHaveLength(2);
+      expect(completed.every(([, , agentId]) => agentId === agent.agentId)).toBe(true);
+    } finally {
+      await Promise.all(instances.map((s) => s.close()));
+    }
+  });
+
   it('express backend: start → agent approves → finish gives the agent; a replayed finish is refused', async () => {
     vi.stubEnv('PORT', '0');
     const mod = (await import(/* @vite-ignore */ write('express-backend.ts', blocks[1]!))) as {
