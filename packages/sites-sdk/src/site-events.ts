@@ -14,7 +14,10 @@ export interface LoginEvent {
   type: 'login';
   /** Your login request id (`login_request_id`). */
   requestId: string;
-  /** The verified passport. */
+  /**
+   * The verified passport, not yet claimed: call `site.claimPassport()`
+   * before binding it to a session (every instance sees every event).
+   */
   passport: Passport;
   /** `redirect_url` of the event, when the Core sent one. */
   redirectUrl: string | undefined;
