@@ -103,7 +103,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           passport = { ...event.passport.claims };
           out.step(
             'site',
-            `POST /login/finish: the passport answers ${event.passport.requestId}, the request this client started`,
+            `POST /login/finish: the passport answers ${event.passport.requestId}, the request this client started; claimed (jti single use)`,
           );
         } else if (event.type === 'session-opened') {
           out.step('site', `opened a session for agent ${event.session.agentId}`);
@@ -122,7 +122,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           const p = event.passport;
           out.step(
             'site',
-            `passport for ${p.requestId} arrived on the event stream (event id ${event.eventId ?? '-'}), verified: RS256 signature, audience, issuer, lifetime, single use`,
+            `passport for ${p.requestId} arrived on the event stream (event id ${event.eventId ?? '-'}), verified: RS256 signature, audience, issuer, lifetime`,
           );
           out.detail({
             'agent (sub)': p.agentId,
