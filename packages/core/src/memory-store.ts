@@ -172,6 +172,10 @@ export class MemoryStore implements CoreStore {
     return event;
   }
 
+  async lastEventId(siteId: string): Promise<number> {
+    return this.logs.get(siteId)?.lastId ?? 0;
+  }
+
   async eventsAfter(siteId: string, afterId: number): Promise<EventReplay> {
     const log = this.logs.get(siteId);
     if (!log) return { events: [], truncated: afterId > 0, lastId: 0 };

@@ -155,6 +155,8 @@ export interface CoreStore {
   appendEvent(siteId: string, data: string, at: number): Promise<StoredEvent>;
   /** Retained events of a site with id > `afterId`. */
   eventsAfter(siteId: string, afterId: number): Promise<EventReplay>;
+  /** Id of the site's newest event (0 when it has none yet). */
+  lastEventId(siteId: string): Promise<number>;
   /** Drop events older than `before` (ms) from one site's log, or from every site's. */
   pruneEvents(before: number, siteId?: string): Promise<void>;
 

@@ -98,19 +98,22 @@ describe('stream basics', () => {
     const { site } = await provision(core);
     const opened = performance.now();
     const stream = await openStream(eventsUrl(), site.siteToken);
-    await stream.until((m) => m.filter((x) => x.data.type === 'keepalive').length >= 4);
-    const times = [opened, ...stream.messages.map((m) => m.at)];
+    // The first frame is the resume position (id 0: no events yet), then
+    // the periodic keepalives, which carry no id.
+    const periodicOf = (m: typeof stream.messages) => m.slice(1);
+    await stream.until((m) => periodicOf(m).filter((x) => x.data.type === 'keepalive').length >= 4);
+    expect(stream.messages[0]).toMatchObject({ id: '0', data: { type: 'keepalive' } });
+    const periodic = periodicOf(stream.messages);
+    const times = [opened, ...periodic.map((m) => m.at)];
     // keepaliveMs is 60 here. Server timers never fire early, so the k-th
     // keepalive cannot arrive before k × 60 ms after the stream opened…
-    stream.messages.forEach((m, i) => {
+    periodic.forEach((m, i) => {
       expect(m.at - opened).toBeGreaterThanOrEqual((i + 1) * 60 - 5);
     });
     // …and none comes much later than the interval (slack for a loaded machine).
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     for (const gap of gaps) expect(gap).toBeLessThanOrEqual(60 + 1_000);
-    expect(stream.messages.every((m) => m.id === undefined && m.data.type === 'keepalive')).toBe(
-      true,
-    );
+    expect(periodic.every((m) => m.id === undefined && m.data.type === 'keepalive')).toBe(true);
     await stream.close();
   });
 
@@ -228,6 +231,27 @@ describe('resumable delivery', () => {
     expect(msgs.map((m) => m.id)).toEqual(['3', '4', '5', '6']);
     expect(msgs.map((m) => m.data.login_request_id)).toEqual([...ids.slice(2), id6]);
     await stream.close();
+  });
+
+  test('a fresh stream gets a resume position, so a cut before its first event loses nothing', async () => {
+    const { site, agent } = await provision(core);
+    // history the new stream must not replay
+    await approve(http, core, await createRequest(http, core, site.siteToken), agent.agentToken);
+    const first = await openStream(eventsUrl(), site.siteToken);
+    const [position] = await first.until((m) => m.some((x) => x.id !== undefined));
+    expect(position).toMatchObject({ id: '1', data: { type: 'keepalive' } });
+    await first.close(); // cut before any event of this connection
+    const missed: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await createRequest(http, core, site.siteToken);
+      await approve(http, core, id, agent.agentToken);
+      missed.push(id);
+    }
+    const again = await openStream(eventsUrl(), site.siteToken, { lastEventId: position!.id });
+    const msgs = significant(await again.until((m) => significant(m).length >= 3));
+    expect(msgs.map((m) => m.id)).toEqual(['2', '3', '4']);
+    expect(msgs.map((m) => m.data.login_request_id)).toEqual(missed);
+    await again.close();
   });
 
   test('cut anywhere, reconnect with Last-Event-ID: every event exactly once, in order', async () => {

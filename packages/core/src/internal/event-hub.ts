@@ -71,7 +71,7 @@ export class EventHub {
       siteId,
       res,
       lastSentId: 0,
-      pending: lastEventId === undefined ? null : [],
+      pending: [],
       keepalive: undefined,
     };
     let set = this.bySite.get(siteId);
@@ -88,7 +88,10 @@ export class EventHub {
     }, this.options.keepaliveMs);
     conn.keepalive.unref?.();
 
-    if (lastEventId === undefined) return;
+    if (lastEventId === undefined) {
+      await this.announcePosition(conn);
+      return;
+    }
     // Registered first, read second: live events meanwhile wait in `pending`,
     // so nothing falls between the replay and the live tail.
     conn.lastSentId = lastEventId;
@@ -108,6 +111,31 @@ export class EventHub {
     for (const event of replay.events) this.write(conn, event, true);
     const pending = conn.pending ?? [];
     conn.pending = null;
+    for (const event of pending) this.write(conn, event, false);
+  }
+
+  /**
+   * A fresh stream (no `Last-Event-ID`) gets a resume position at once: an
+   * `id:` on a keepalive frame (eventsource-parser ignores id-only frames).
+   * Without it a client cut before its first event would reconnect with no
+   * `Last-Event-ID` and lose every event published while it was away.
+   * Events published since registration wait in `pending`; the position
+   * announced is just before the first of them, so none is skipped.
+   */
+  private async announcePosition(conn: StreamConnection): Promise<void> {
+    let latest: number;
+    try {
+      latest = await this.store.lastEventId(conn.siteId);
+    } catch {
+      this.fail(conn, { type: 'error', code: 'INTERNAL_ERROR', message: 'event log unavailable' });
+      return;
+    }
+    if (!writable(conn.res)) return;
+    const pending = conn.pending ?? [];
+    conn.pending = null;
+    const position = pending[0] ? Math.min(latest, pending[0].id - 1) : latest;
+    conn.lastSentId = position;
+    conn.res.write(`id: ${position}\n${KEEPALIVE_FRAME}`);
     for (const event of pending) this.write(conn, event, false);
   }
 
