@@ -11,7 +11,11 @@ echo "› type-check (tsc, strict)"
 pnpm -s typecheck
 echo "› package checks (publint, attw)"
 pnpm -s check:packages
+mkdir -p .tmp
 echo "› tests on Node $(node --version)"
-pnpm -s vitest run
+pnpm -s vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-node20.json
 echo "› tests on Node 24"
-node scripts/with-node24.mjs vitest run
+node scripts/with-node24.mjs vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-node24.json
+# Plain closing lines (vitest exits non-zero on any failure before this point).
+node scripts/vitest-summary.mjs node20 .tmp/vitest-node20.json
+node scripts/vitest-summary.mjs node24 .tmp/vitest-node24.json
