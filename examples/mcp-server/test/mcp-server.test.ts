@@ -1,69 +1,8 @@
-import { LimeAgent } from 'lime-agents-sdk';
-import { type Core, startCore } from 'lime-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type McpServerHandle, startMcpServer, type ToolCall } from '../src/index.js';
+import { describeMcpServerExample } from '../../test-support/mcp-server-contract.js';
+import { startMcpServer } from '../src/index.js';
 
-let core: Core;
-let mcp: McpServerHandle;
-let agent: LimeAgent;
-let agentId: string;
-const calls: ToolCall[] = [];
-
-beforeAll(async () => {
-  core = await startCore({ powDifficulty: 0 });
-  const created = await core.admin.createAgent({ displayName: 'mcp-bot' });
-  agentId = created.agentId;
-  agent = new LimeAgent({ apiBase: core.apiBase, agentToken: created.agentToken });
-  mcp = await startMcpServer({ apiBase: core.apiBase, onToolCall: (c) => calls.push(c) });
-});
-
-afterAll(async () => {
-  await agent?.close();
-  await mcp?.close();
-  await core?.close();
-});
-
-describe('example MCP server (MCP SDK + express + lime-mcp-server-sdk/express)', () => {
-  it('answers whoami with the calling agent, as its bearer proves it', async () => {
-    const { tools } = await agent.mcp(mcp.url).listTools();
-    expect(tools.map((t) => t.name)).toEqual(['whoami']);
-    const result = await agent.mcp(mcp.url).callTool('whoami', {});
-    const text = (result.content as Array<{ type: string; text: string }>)[0]!.text;
-    expect(JSON.parse(text)).toMatchObject({ agentId, domain: 'localhost', server: 'express' });
-    expect(calls.at(-1)).toMatchObject({ agentId });
-  });
-
-  it('refuses a request without a bearer with 401 and points at its RFC 9728 metadata', async () => {
-    const res = await fetch(mcp.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    expect(res.status).toBe(401);
-    const challenge = res.headers.get('www-authenticate') ?? '';
-    expect(challenge).toMatch(/^Bearer /);
-    expect(challenge).toContain('error="invalid_token"');
-    const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
-    expect(metadataUrl).toBe(new URL('/.well-known/oauth-protected-resource/mcp', mcp.url).href);
-    const metadata = await (await fetch(metadataUrl!)).json();
-    expect(metadata).toMatchObject({ resource: mcp.url, authorization_servers: [core.issuer] });
-  });
-
-  it('refuses a token minted for another MCP server', async () => {
-    const { accessToken } = await agent.getMcpAccessToken('tools.example.com');
-    const res = await fetch(mcp.url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    expect(res.status).toBe(401);
-    expect(await res.text()).not.toContain(accessToken);
-  });
+describeMcpServerExample({
+  title: 'example MCP server (MCP SDK + express + lime-mcp-server-sdk/express)',
+  server: 'express',
+  start: startMcpServer,
 });
