@@ -20,6 +20,7 @@ import {
   toApiBase,
 } from '@lime/wire';
 import type { ResolvedCoreOptions } from '../options.js';
+import type { CreatedAgentResult, CreatedSiteResult } from '../start-core.js';
 import type {
   AgentRecord,
   BindingRecord,
@@ -79,24 +80,6 @@ function redirectTarget(value: unknown, field: string): string {
     );
   }
   return url.href;
-}
-
-export interface CreatedSite {
-  siteId: string;
-  siteToken: string;
-  name: string;
-}
-
-export interface CreatedAgent {
-  agentId: string;
-  agentToken: string;
-  userId: string;
-  displayName: string | null;
-  avatarUrl: string | null;
-  description: string | null;
-  userKycLevel: number | string | null;
-  agentReputation: number | null;
-  oauthAllowed: boolean;
 }
 
 /** Fields accepted when creating an agent. */
@@ -561,7 +544,7 @@ export class CoreService {
 
   // ── admin (§8) ─────────────────────────────────────────────────────────
 
-  async createSite(input: { name?: unknown }): Promise<CreatedSite> {
+  async createSite(input: { name?: unknown }): Promise<CreatedSiteResult> {
     const name = input.name ?? 'site';
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
       throw invalidField('name', 'must be a string of 1 to 200 characters');
@@ -578,7 +561,7 @@ export class CoreService {
     return { siteId, siteToken, name };
   }
 
-  async createAgent(input: Record<string, unknown>): Promise<CreatedAgent> {
+  async createAgent(input: Record<string, unknown>): Promise<CreatedAgentResult> {
     const displayName = optionalString(input, 'displayName', 200);
     const avatarUrl = optionalString(input, 'avatarUrl', 2048);
     const description = optionalString(input, 'description', 2000);
