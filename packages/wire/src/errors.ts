@@ -12,7 +12,12 @@ export type ClientErrorCode =
   | 'INVALID_TOKEN'
   | 'MCP_AUTHENTICATION_FAILED'
   | 'LOGIN_EXPIRED'
-  | 'STREAM_CLOSED';
+  | 'STREAM_CLOSED'
+  | 'STREAM_RESYNC'
+  | 'JWKS_UNAVAILABLE'
+  | 'UNEXPECTED_REDIRECT'
+  | 'POW_WORKER_FAILED'
+  | 'POW_EXHAUSTED';
 
 /** Every code a {@link LimeError} may carry; unknown server codes pass through. */
 export type LimeErrorCode = WireErrorCode | ClientErrorCode | (string & {});
