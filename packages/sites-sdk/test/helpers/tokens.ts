@@ -1,62 +1,16 @@
-// Test-only token factory: real RSA keys and raw token crafting with
-// node:crypto, so attacks (alg confusion, forged headers, odd claims) can be
-// built byte by byte. Keys are generated once per kid and size.
-import { constants, createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+// Test-only token factory for passports. The primitives (real RSA keys, raw
+// RS256/PS256/HS256 crafting byte by byte) are the JWT verifier's own
+// fixtures in @lime/wire's tests, shared rather than copied.
+import {
+  b64u,
+  json64,
+  rsaKey,
+  signHs256,
+  signRaw,
+  type TestKey,
+} from '../../../wire/test/jwt-fixtures.js';
 
-export interface TestKey {
-  kid: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  /** Public JWK as a LIME Core publishes it. */
-  jwk: Record<string, unknown>;
-}
-
-const cache = new Map<string, TestKey>();
-
-export function rsaKey(kid = 'k1', bits = 2048, exponent = 65537): TestKey {
-  const id = `${kid}/${bits}/${exponent}`;
-  const hit = cache.get(id);
-  if (hit) return hit;
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: bits,
-    publicExponent: exponent,
-  });
-  const jwk = { ...(publicKey.export({ format: 'jwk' }) as object), kid, use: 'sig', alg: 'RS256' };
-  const key = { kid, privateKey, publicKey, jwk };
-  cache.set(id, key);
-  return key;
-}
-
-export const b64u = (v: string | Uint8Array): string =>
-  Buffer.from(typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('base64url');
-export const json64 = (v: unknown): string => b64u(JSON.stringify(v));
-
-/** Sign raw header/payload (objects, or pre-encoded segments) with RS256 or PS256. */
-export function signRaw(
-  header: unknown,
-  payload: unknown,
-  key: TestKey,
-  algorithm: 'RS256' | 'PS256' = 'RS256',
-): string {
-  const input = `${typeof header === 'string' ? header : json64(header)}.${
-    typeof payload === 'string' ? payload : json64(payload)
-  }`;
-  const signature =
-    algorithm === 'RS256'
-      ? sign('RSA-SHA256', Buffer.from(input), key.privateKey)
-      : sign('sha256', Buffer.from(input), {
-          key: key.privateKey,
-          padding: constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: 32,
-        });
-  return `${input}.${b64u(signature)}`;
-}
-
-/** HS256 with an arbitrary secret (the classic "public key as HMAC secret" confusion). */
-export function signHs256(header: unknown, payload: unknown, secret: string | Buffer): string {
-  const input = `${json64(header)}.${json64(payload)}`;
-  return `${input}.${b64u(createHmac('sha256', secret).update(input).digest())}`;
-}
+export { b64u, json64, rsaKey, signHs256, signRaw, type TestKey };
 
 export const ISSUER = 'http://127.0.0.1/test-core';
 
