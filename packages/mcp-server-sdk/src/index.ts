@@ -15,12 +15,15 @@ export type {
 } from './verifier.js';
 export { LimeMcpVerifier } from './verifier.js';
 export type {
+  LimeProtectedHandler,
   ProtectedResourceMetadataOptions,
   WebBearerAuth,
   WebBearerAuthOptions,
+  WithLimeMcpAuthOptions,
 } from './web-handlers.js';
 export {
   createProtectedResourceMetadataHandler,
   createWebBearerAuth,
   protectedResourceMetadataUrl,
+  withLimeMcpAuth,
 } from './web-handlers.js';

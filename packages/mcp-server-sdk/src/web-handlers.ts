@@ -1,6 +1,7 @@
 import { McpTokenError } from './errors.js';
+import { createBearerCheck, refusalResponse } from './internal/bearer-check.js';
 import { headerSafe } from './internal/header-safe.js';
-import { metadataUrlFor } from './internal/resource.js';
+import { metadataPathsFor, metadataUrlFor } from './internal/resource.js';
 import type { LimeAuthInfo, LimeMcpVerifier } from './verifier.js';
 
 /** Options of {@link createWebBearerAuth}. */
@@ -24,16 +25,6 @@ export type WebBearerAuth = (
   options?: { signal?: AbortSignal },
 ) => Promise<LimeAuthInfo | Response>;
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-/** The challenge parameters of RFC 6750 §3, values already header-safe. */
-function challenge(params: Record<string, string | undefined>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(params))
-    if (v !== undefined) parts.push(`${k}="${headerSafe(v)}"`);
-  return `Bearer ${parts.join(', ')}`;
-}
-
 function oauthErrorResponse(
   status: number,
   error: string,
@@ -51,8 +42,10 @@ function oauthErrorResponse(
  * Next.js route handlers, Deno, Bun): returns the {@link LimeAuthInfo} to pass
  * to the MCP transport, or the `Response` to send — 401 with
  * `WWW-Authenticate: Bearer error="invalid_token", error_description="…",
- * resource_metadata="…"`, 403 `insufficient_scope`, or 503 when the Core's
- * keys cannot be fetched.
+ * resource_metadata="…"`, 403 `insufficient_scope`, 503 (with `Retry-After`)
+ * when the Core's metadata or keys cannot be fetched, 500 if the check itself
+ * fails. It checks every request it is given, whatever its method or path: call
+ * it first in the handler that serves MCP, or let {@link withLimeMcpAuth} do so.
  *
  * @example
  * const auth = createWebBearerAuth({ verifier });
@@ -61,55 +54,92 @@ function oauthErrorResponse(
  * return transport.handleRequest(request, { authInfo: result });
  */
 export function createWebBearerAuth(options: WebBearerAuthOptions): WebBearerAuth {
-  const { verifier } = options;
-  if (typeof verifier?.verify !== 'function') {
-    throw new TypeError('WebBearerAuthOptions.verifier must be a LimeMcpVerifier');
-  }
-  const requiredScopes = [...(options.requiredScopes ?? [])];
-  const metadataUrl =
-    options.resourceMetadataUrl ??
-    (verifier.resource !== undefined ? metadataUrlFor(verifier.resource) : undefined);
-  const retryAfter = options.retryAfter ?? 30;
-  const scope = requiredScopes.length > 0 ? requiredScopes.join(' ') : undefined;
-
-  const unauthorized = (description: string) =>
-    oauthErrorResponse(401, 'invalid_token', description, {
-      'www-authenticate': challenge({
-        error: 'invalid_token',
-        error_description: description,
-        scope,
-        resource_metadata: metadataUrl,
-      }),
-    });
-
+  const check = createBearerCheck(options, 'createWebBearerAuth');
   return async function authenticate(request, callOptions) {
-    const header = request.headers.get('authorization');
-    if (!header) return unauthorized('Missing Authorization header, expected Bearer <token>');
-    const match = BEARER.exec(header);
-    if (!match) return unauthorized("Invalid Authorization header, expected 'Bearer <token>'");
-    const result = await verifier.verify(match[1]!, callOptions);
-    if (!result.valid) {
-      if (result.error.temporary) {
-        return oauthErrorResponse(503, 'temporarily_unavailable', result.message, {
-          'retry-after': String(retryAfter),
-        });
+    const decision = await check(request.headers.get('authorization'), callOptions);
+    return decision.ok ? decision.authInfo : refusalResponse(decision.refusal);
+  };
+}
+
+/** Options of {@link withLimeMcpAuth}. */
+export interface WithLimeMcpAuthOptions extends WebBearerAuthOptions {
+  /**
+   * Serve RFC 9728 metadata (GET/HEAD at exactly its two paths, see
+   * {@link protectedResourceMetadataUrl}) without a bearer. Needs the
+   * verifier's `resource`. @default true when the verifier has a `resource`
+   */
+  metadata?: boolean;
+  /** `scopes_supported` in the metadata. @default ['mcp'] */
+  scopesSupported?: readonly string[];
+  /** `resource_name` in the metadata. */
+  resourceName?: string;
+}
+
+/** A web-standard handler that only ever runs with a verified bearer. */
+export type LimeProtectedHandler = (
+  request: Request,
+  authInfo: LimeAuthInfo,
+) => Response | Promise<Response>;
+
+/**
+ * Wrap a web-standard MCP handler so that it runs only with a verified LIME
+ * bearer: every request — any method, any path — is authenticated first,
+ * except GET/HEAD of exactly the RFC 9728 metadata documents, which it answers
+ * itself. Whatever routing happens inside `handler`, nothing reaches it
+ * without `authInfo`. Errors inside the check answer 500, never the handler.
+ *
+ * @example
+ * export default {
+ *   fetch: withLimeMcpAuth({ verifier }, async (request, authInfo) => {
+ *     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+ *     await createServer().connect(transport);
+ *     return transport.handleRequest(request, { authInfo });
+ *   }),
+ * };
+ */
+export function withLimeMcpAuth(
+  options: WithLimeMcpAuthOptions,
+  handler: LimeProtectedHandler,
+): (request: Request) => Promise<Response> {
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      'withLimeMcpAuth: handler must be a function (request, authInfo) => Response',
+    );
+  }
+  const check = createBearerCheck(options, 'withLimeMcpAuth');
+  const resource = options.verifier.resource;
+  const serveMetadata = options.metadata ?? resource !== undefined;
+  let metadataPaths: ReadonlySet<string> = new Set();
+  let metadata: ((request?: Request) => Promise<Response>) | undefined;
+  if (serveMetadata) {
+    if (resource === undefined) {
+      throw new TypeError("withLimeMcpAuth: metadata needs the verifier's `resource`");
+    }
+    metadataPaths = metadataPathsFor(resource);
+    metadata = createProtectedResourceMetadataHandler({
+      verifier: options.verifier,
+      ...(options.scopesSupported ? { scopesSupported: options.scopesSupported } : {}),
+      ...(options.resourceName !== undefined ? { resourceName: options.resourceName } : {}),
+    });
+  }
+  return async function limeMcpAuthHandler(request) {
+    if (metadata && (request.method === 'GET' || request.method === 'HEAD')) {
+      let path: string | undefined;
+      try {
+        path = new URL(request.url).pathname;
+      } catch {
+        path = undefined;
       }
-      return unauthorized(result.message);
+      if (path !== undefined && metadataPaths.has(path)) {
+        const answer = await metadata(request);
+        return request.method === 'HEAD'
+          ? new Response(null, { status: answer.status, headers: answer.headers })
+          : answer;
+      }
     }
-    const granted = result.authInfo.scopes;
-    const missing = requiredScopes.filter((s) => !granted.includes(s));
-    if (missing.length > 0) {
-      const description = `token scope '${granted.join(' ')}' lacks '${missing.join(' ')}'`;
-      return oauthErrorResponse(403, 'insufficient_scope', description, {
-        'www-authenticate': challenge({
-          error: 'insufficient_scope',
-          error_description: description,
-          scope,
-          resource_metadata: metadataUrl,
-        }),
-      });
-    }
-    return result.authInfo;
+    const decision = await check(request.headers.get('authorization'), { signal: request.signal });
+    if (!decision.ok) return refusalResponse(decision.refusal);
+    return handler(request, decision.authInfo);
   };
 }
 

@@ -9,7 +9,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import express from 'express';
 import { type Core, startCore } from 'lime-core';
 import { LimeMcpVerifier } from 'lime-mcp-server-sdk';
-import { limeMcpAuth } from 'lime-mcp-server-sdk/express';
+import { limeAuthMetadataRouter, limeBearerAuth, limeMcpAuth } from 'lime-mcp-server-sdk/express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forge, mintMcpToken, sitePassport } from './helpers.js';
 
@@ -54,27 +54,36 @@ beforeAll(async () => {
   const { port } = http.address() as AddressInfo;
   origin = `http://127.0.0.1:${port}`;
   publicOrigin = `http://localhost:${port}`;
+  // The fail-closed pattern: metadata on its own, the guard on each MCP route.
   const verifier = new LimeMcpVerifier({ baseUrl: core.url, resource: `${publicOrigin}/mcp` });
-  app.use(express.json());
-  app.use(limeMcpAuth({ resource: `${publicOrigin}/mcp`, verifier }));
-  app.use(
-    limeMcpAuth({
-      resource: `${publicOrigin}/admin-mcp`,
-      baseUrl: core.url,
-      expectedDomain: 'localhost',
-      requiredScopes: ['mcp', 'tools:admin'],
-    }),
+  app.use(limeAuthMetadataRouter({ verifier }));
+  app.post('/mcp', limeBearerAuth({ verifier }), express.json(), mcpHandler());
+  const adminVerifier = new LimeMcpVerifier({
+    resource: `${publicOrigin}/admin-mcp`,
+    baseUrl: core.url,
+    expectedDomain: 'localhost',
+  });
+  app.post(
+    '/admin-mcp',
+    limeBearerAuth({ verifier: adminVerifier, requiredScopes: ['mcp', 'tools:admin'] }),
+    express.json(),
+    mcpHandler(),
   );
-  app.use(
-    limeMcpAuth({
-      resource: `${publicOrigin}/broken-mcp`,
-      baseUrl: 'http://127.0.0.1:9',
-      timeout: 1,
-    }),
-  );
-  app.post('/mcp', mcpHandler());
-  app.post('/admin-mcp', mcpHandler());
-  app.post('/broken-mcp', mcpHandler());
+  const brokenVerifier = new LimeMcpVerifier({
+    resource: `${publicOrigin}/broken-mcp`,
+    baseUrl: 'http://127.0.0.1:9',
+    timeout: 1,
+  });
+  app.post('/broken-mcp', limeBearerAuth({ verifier: brokenVerifier }), mcpHandler());
+  // A verifier that throws: the guard must answer 500, never run the tool.
+  const throwing = Object.assign(Object.create(verifier) as LimeMcpVerifier, {
+    verify: () => {
+      throw new Error('boom: secret-detail-xyz');
+    },
+  });
+  app.post('/throwing-mcp', limeBearerAuth({ verifier: throwing }), (_req, res) => {
+    res.status(200).send('tool ran');
+  });
 });
 
 afterAll(async () => {
@@ -125,7 +134,7 @@ const challengePattern = (description: RegExp) =>
     `^Bearer error="invalid_token", error_description="${description.source}", resource_metadata="http://localhost:\\d+/\\.well-known/oauth-protected-resource/mcp"$`,
   );
 
-describe('express MCP server protected by limeMcpAuth', () => {
+describe('express MCP server protected by limeBearerAuth on its routes', () => {
   it('lets a Core-issued token through; the tool sees the agent in extra.authInfo', async () => {
     const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
     await expect(callWhoami(token)).resolves.toEqual({
@@ -161,7 +170,7 @@ describe('express MCP server protected by limeMcpAuth', () => {
     const res = await rawInitialize();
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(
-      challengePattern(/Missing Authorization header/),
+      challengePattern(/Missing Authorization header, expected Bearer <token>/),
     );
   });
 
@@ -247,14 +256,36 @@ describe('express MCP server protected by limeMcpAuth', () => {
     const res = await rawInitialize(`Bearer ${token}`, '/admin-mcp');
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer error="insufficient_scope", error_description="Insufficient scope", scope="mcp tools:admin", resource_metadata="${publicOrigin}/.well-known/oauth-protected-resource/admin-mcp"`,
+      `Bearer error="insufficient_scope", error_description="token scope 'mcp' lacks 'tools:admin'", scope="mcp tools:admin", resource_metadata="${publicOrigin}/.well-known/oauth-protected-resource/admin-mcp"`,
     );
   });
 
-  it('Core unreachable → 500 server_error, not 401 (the token may be fine)', async () => {
+  it('Core unreachable → 503 with WWW-Authenticate and Retry-After, never a pass-through', async () => {
     const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
     const res = await rawInitialize(`Bearer ${token}`, '/broken-mcp');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer error="temporarily_unavailable", error_description="[^"]+", resource_metadata="http:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/broken-mcp"$/,
+    );
+    expect(await res.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+
+  it('an exception inside the guard → 500, the tool never runs, nothing of the exception leaks', async () => {
+    const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
+    const res = await rawInitialize(`Bearer ${token}`, '/throwing-mcp');
     expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: 'server_error' });
+    const body = await res.text();
+    expect(body).not.toContain('tool ran');
+    expect(body).not.toContain('secret-detail-xyz');
+    expect(res.headers.get('www-authenticate')).toContain('error="server_error"');
+  });
+});
+
+describe('limeMcpAuth (the one-line convenience)', () => {
+  it("refuses the removed 'path' option with a TypeError that says what to do", () => {
+    expect(() =>
+      limeMcpAuth({ resource: `${publicOrigin}/mcp`, baseUrl: core.url, path: '/mcp' } as never),
+    ).toThrow(/path was removed.*limeBearerAuth/);
   });
 });

@@ -12,6 +12,7 @@ import {
   createWebBearerAuth,
   LimeMcpVerifier,
   protectedResourceMetadataUrl,
+  withLimeMcpAuth,
 } from 'lime-mcp-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerSafe } from '../src/internal/header-safe.js';
@@ -140,6 +141,85 @@ describe('createWebBearerAuth in a Hono app', () => {
     expect(res).toBeInstanceOf(Response);
     expect((res as Response).status).toBe(503);
     expect((res as Response).headers.get('retry-after')).toBe('7');
+    expect((res as Response).headers.get('www-authenticate')).toMatch(
+      /^Bearer error="temporarily_unavailable", error_description="[^"]+", resource_metadata="https:\/\/tools\.example\.com\/\.well-known\/oauth-protected-resource\/mcp"$/,
+    );
+    // and the wrapper never runs its handler for it
+    let ran = false;
+    const guarded = withLimeMcpAuth({ verifier }, () => {
+      ran = true;
+      return new Response('tool');
+    });
+    const wrapped = await guarded(
+      new Request(RESOURCE, { method: 'POST', headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(wrapped.status).toBe(503);
+    expect(ran).toBe(false);
+  });
+
+  it('an exception inside the check → 500 with nothing of it in the answer; the handler never runs', async () => {
+    const verifier = new LimeMcpVerifier({ baseUrl: core.url, resource: RESOURCE });
+    const throwing = Object.assign(Object.create(verifier) as LimeMcpVerifier, {
+      verify: () => Promise.reject(new Error('boom: secret-detail-xyz')),
+    });
+    const token = await mintMcpToken(core, agentToken, { domain: 'tools.example.com' });
+    const request = () =>
+      new Request(RESOURCE, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const res = (await createWebBearerAuth({ verifier: throwing })(request())) as Response;
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain('secret-detail-xyz');
+    let ran = false;
+    const wrapped = await withLimeMcpAuth({ verifier: throwing }, () => {
+      ran = true;
+      return new Response('tool');
+    })(request());
+    expect(wrapped.status).toBe(500);
+    expect(ran).toBe(false);
+  });
+
+  it('withLimeMcpAuth answers GET and HEAD of exactly the metadata paths, and guards every variant', async () => {
+    const verifier = new LimeMcpVerifier({ baseUrl: core.url, resource: RESOURCE });
+    let ran = 0;
+    const guarded = withLimeMcpAuth({ verifier, resourceName: 'Example tools' }, () => {
+      ran++;
+      return new Response('tool');
+    });
+    const get = await guarded(
+      new Request('https://tools.example.com/.well-known/oauth-protected-resource/mcp'),
+    );
+    expect(get.status).toBe(200);
+    expect(await get.json()).toMatchObject({ resource: RESOURCE, resource_name: 'Example tools' });
+    const head = await guarded(
+      new Request('https://tools.example.com/.well-known/oauth-protected-resource', {
+        method: 'HEAD',
+      }),
+    );
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const [method, path] of [
+      ['POST', '/.well-known/oauth-protected-resource/mcp'],
+      ['OPTIONS', '/.well-known/oauth-protected-resource/mcp'],
+      ['GET', '/.well-known/oauth-protected-resource/MCP'],
+      ['GET', '/.well-known/oauth-protected-resource/mcp/'],
+      ['GET', '/.well-known/oauth-protected-resource/%6dcp'],
+      ['GET', '/mcp'],
+    ] as const) {
+      const res = await guarded(new Request(`https://tools.example.com${path}`, { method }));
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 401 });
+    }
+    expect(ran).toBe(0);
+  });
+
+  it('refuses bad options with a TypeError naming the field', () => {
+    const verifier = new LimeMcpVerifier({ baseUrl: core.url });
+    expect(() => createWebBearerAuth({ verifier, retryAfter: -1 })).toThrow(/retryAfter/);
+    expect(() => createWebBearerAuth({ verifier, requiredScopes: ['a b'] })).toThrow(
+      /requiredScopes/,
+    );
+    expect(() => withLimeMcpAuth({ verifier, metadata: true }, () => new Response())).toThrow(
+      /resource/,
+    );
+    expect(() => withLimeMcpAuth({ verifier }, undefined as never)).toThrow(/handler/);
   });
 
   it('serves RFC 9728 metadata naming the Core', async () => {

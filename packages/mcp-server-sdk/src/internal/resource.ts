@@ -32,3 +32,16 @@ export function metadataUrlFor(resource: string | URL): string {
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
 }
+
+const PRM_ROOT = '/.well-known/oauth-protected-resource';
+
+/**
+ * The paths at which this SDK serves the metadata of `resource`: the RFC 9728
+ * path-specific one and the root one (`/.well-known/oauth-protected-resource`),
+ * which clients probe when the first is missing. Exact strings, compared as
+ * such: a variant (case, trailing slash, encoding) is not metadata, so a guard
+ * that exempts these paths exempts nothing else.
+ */
+export function metadataPathsFor(resource: string | URL): ReadonlySet<string> {
+  return new Set([new URL(metadataUrlFor(resource)).pathname, PRM_ROOT]);
+}
