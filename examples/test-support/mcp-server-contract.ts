@@ -1,6 +1,7 @@
 // What every example MCP server must do, whatever framework serves it: answer
 // `whoami` with the agent its bearer proves, refuse a missing bearer with 401
-// and an RFC 9728 pointer, refuse a token minted for another MCP server.
+// and an RFC 9728 pointer — on every path variant and method its router may
+// route to the tool — and refuse a token minted for another MCP server.
 import { LimeAgent } from 'lime-agents-sdk';
 import { type Core, startCore } from 'lime-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,12 @@ const jsonRpcHeaders = {
   accept: 'application/json, text/event-stream',
 };
 const toolsList = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+const whoamiCall = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 2,
+  method: 'tools/call',
+  params: { name: 'whoami', arguments: {} },
+});
 
 export function describeMcpServerExample(contract: McpServerContract): void {
   let core: Core;
@@ -76,6 +83,35 @@ export function describeMcpServerExample(contract: McpServerContract): void {
       expect(metadataUrl).toBe(new URL('/.well-known/oauth-protected-resource/mcp', mcp.url).href);
       const metadata = await (await fetch(metadataUrl!)).json();
       expect(metadata).toMatchObject({ resource: mcp.url, authorization_servers: [core.issuer] });
+    });
+
+    it('no path variant or method reaches the tool without a bearer', async () => {
+      const before = calls.length;
+      const base = new URL(mcp.url);
+      for (const path of ['/mcp', '/MCP', '/Mcp/', '/mcp/', '/%6dcp', '/m%63p', '/MCP?x=1']) {
+        for (const method of ['POST', 'GET', 'DELETE', 'HEAD', 'OPTIONS']) {
+          const res = await fetch(new URL(path, base), {
+            method,
+            headers: jsonRpcHeaders,
+            ...(method === 'POST' ? { body: whoamiCall } : {}),
+          });
+          const body = await res.text();
+          // 401 from the guard, 404 for a path the router does not route, or
+          // an OPTIONS the router answers itself (express lists the methods).
+          const refused =
+            res.status === 401 ||
+            res.status === 404 ||
+            (method === 'OPTIONS' && res.status < 300 && res.headers.has('allow'));
+          expect({ path, method, status: res.status, refused }).toEqual({
+            path,
+            method,
+            status: res.status,
+            refused: true,
+          });
+          expect(body).not.toContain('"result"');
+        }
+      }
+      expect(calls.length).toBe(before);
     });
 
     it('refuses a token minted for another MCP server', async () => {

@@ -1,8 +1,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express from 'express';
-import type { LimeAuthInfo } from 'lime-mcp-server-sdk';
-import { limeMcpAuth } from 'lime-mcp-server-sdk/express';
+import { type LimeAuthInfo, LimeMcpVerifier } from 'lime-mcp-server-sdk';
+import { limeAuthMetadataRouter, limeBearerAuth } from 'lime-mcp-server-sdk/express';
 import { z } from 'zod';
 
 /**
@@ -10,20 +10,20 @@ import { z } from 'zod';
  * server's public MCP URL, e.g. `https://tools.example.com/mcp`; `baseUrl` is
  * the LIME Core (default: LIME_BASE_URL, else https://lime.pics).
  */
-export function createToolServer(resource: string, baseUrl?: string) {
+export function createToolServer(resource: string, baseUrl?: string): express.Express {
+  const verifier = new LimeMcpVerifier({ resource, ...(baseUrl ? { baseUrl } : {}) });
   const app = express();
-  app.use(express.json());
-  // Serves RFC 9728 metadata and requires a valid LIME bearer on /mcp:
-  // signature, issuer, audience `mcp`, bound to this host, not expired.
-  app.use(limeMcpAuth({ resource, ...(baseUrl ? { baseUrl } : {}) }));
-
-  app.post('/mcp', async (req, res) => {
+  // RFC 9728 metadata naming the LIME Core (it guards nothing).
+  app.use(limeAuthMetadataRouter({ verifier }));
+  // The guard sits on the route: whatever express routes here needs a valid
+  // LIME bearer — signature, issuer, audience `mcp`, bound to this host, not expired.
+  app.post('/mcp', limeBearerAuth({ verifier }), express.json(), async (req, res) => {
     const server = new McpServer({ name: 'my-tools', version: '1.0.0' });
     server.registerTool(
       'greet',
       { description: 'Greets the calling agent by its id', inputSchema: { greeting: z.string() } },
       ({ greeting }, extra) => {
-        const auth = extra.authInfo as LimeAuthInfo; // set by limeMcpAuth
+        const auth = extra.authInfo as LimeAuthInfo; // set by limeBearerAuth
         return { content: [{ type: 'text', text: `${greeting}, ${auth.extra.agentId}` }] };
       },
     );

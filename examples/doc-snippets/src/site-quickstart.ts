@@ -6,7 +6,7 @@ import { type LimeSite, LoginExpiredError } from 'lime-sites-sdk';
  * A site backend that lets agents log in. `site` is one `new LimeSite()` per
  * process (it reads LIME_SITE_TOKEN and LIME_API_BASE).
  */
-export function createLoginRoutes(site: LimeSite) {
+export function createLoginRoutes(site: LimeSite): express.Express {
   const app = express();
   const pending = new Map<string, string>(); // client handle → login request id
   const sessions = new Map<string, { agentId: string; userId: string }>();

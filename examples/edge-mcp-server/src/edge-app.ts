@@ -1,13 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono } from 'hono';
-import {
-  createProtectedResourceMetadataHandler,
-  createWebBearerAuth,
-  type LimeAuthInfo,
-  type LimeMcpVerifier,
-  protectedResourceMetadataUrl,
-} from 'lime-mcp-server-sdk';
+import { type LimeAuthInfo, type LimeMcpVerifier, withLimeMcpAuth } from 'lime-mcp-server-sdk';
 
 /** Who called `whoami`, as the verified bearer says. */
 export interface EdgeToolCall {
@@ -24,10 +18,20 @@ export interface EdgeMcpAppOptions {
   onToolCall?: (call: EdgeToolCall) => void;
 }
 
+/** A Worker-shaped app: `export default app` on Workers, `Deno.serve(app.fetch)`, `Bun.serve(app)`. */
+export interface EdgeMcpApp {
+  fetch(request: Request): Promise<Response>;
+}
+
 /**
  * An MCP tool server built only from web-standard pieces — `Request` in,
  * `Response` out — so the same code runs on Cloudflare Workers, Deno, Bun or
  * Vercel Edge; Node runs it through `@hono/node-server`.
+ *
+ * Fail closed by construction: the whole Hono app sits behind
+ * `withLimeMcpAuth`, so every request — any path, any method, whatever Hono
+ * routes — needs a verified LIME bearer before Hono sees it, except GET/HEAD
+ * of exactly the RFC 9728 metadata documents, which the wrapper answers.
  *
  * - `POST|GET|DELETE /mcp`: MCP over streamable HTTP, LIME bearer required
  * - `GET /.well-known/oauth-protected-resource/mcp`: RFC 9728 metadata
@@ -36,24 +40,16 @@ export interface EdgeMcpAppOptions {
  * const verifier = new LimeMcpVerifier({ resource: 'https://tools.example.com/mcp' });
  * export default createEdgeMcpApp({ verifier }); // a Worker's `fetch`
  */
-export function createEdgeMcpApp(options: EdgeMcpAppOptions): Hono {
+export function createEdgeMcpApp(options: EdgeMcpAppOptions): EdgeMcpApp {
   const { verifier } = options;
   const resource = verifier.resource;
   if (resource === undefined) {
     throw new TypeError('createEdgeMcpApp: the verifier needs its `resource` (this server URL)');
   }
-  const authenticate = createWebBearerAuth({ verifier });
-  const metadata = createProtectedResourceMetadataHandler({
-    verifier,
-    resourceName: 'LIME example edge MCP server',
-  });
-  const app = new Hono();
-
-  app.get(new URL(protectedResourceMetadataUrl(resource)).pathname, () => metadata());
-
+  // Hono routes only requests the guard let through; the verified bearer
+  // rides along as the app's environment.
+  const app = new Hono<{ Bindings: { authInfo: LimeAuthInfo } }>();
   app.all(new URL(resource).pathname, async (c) => {
-    const auth = await authenticate(c.req.raw, { signal: c.req.raw.signal });
-    if (auth instanceof Response) return auth; // 401/403/503 with WWW-Authenticate
     // Stateless: a fresh server and transport per request, nothing to clean up.
     const server = createWhoamiServer(options.onToolCall);
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -61,10 +57,14 @@ export function createEdgeMcpApp(options: EdgeMcpAppOptions): Hono {
       enableJsonResponse: true,
     });
     await server.connect(transport);
-    return transport.handleRequest(c.req.raw, { authInfo: auth });
+    return transport.handleRequest(c.req.raw, { authInfo: c.env.authInfo });
   });
 
-  return app;
+  const fetch = withLimeMcpAuth(
+    { verifier, resourceName: 'LIME example edge MCP server' },
+    async (request, authInfo) => app.fetch(request, { authInfo }),
+  );
+  return { fetch };
 }
 
 /** The one tool: answers with the calling agent's identity from the verified bearer. */

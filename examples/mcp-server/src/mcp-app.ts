@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express from 'express';
 import type { LimeAuthInfo, LimeMcpVerifier } from 'lime-mcp-server-sdk';
-import { limeMcpAuth } from 'lime-mcp-server-sdk/express';
+import { limeAuthMetadataRouter, limeBearerAuth } from 'lime-mcp-server-sdk/express';
 
 /** Who called `whoami`, as the verified bearer says. */
 export interface ToolCall {
@@ -23,11 +23,13 @@ export interface McpAppOptions {
  * An MCP tool server with the official MCP SDK (`McpServer`, streamable HTTP)
  * on express, protected by LIME:
  *
- * - `POST /mcp`: MCP, LIME bearer required (`limeMcpAuth` runs the MCP SDK's
- *   `requireBearerAuth` with a LIME verifier and sets `req.auth`, which the
- *   transport hands to tools as `extra.authInfo`)
+ * - `POST /mcp`: MCP, LIME bearer required. `limeBearerAuth` sits on the
+ *   route itself, so whatever path variant express routes here (`/MCP`,
+ *   `/mcp/`), the guard runs first; it sets `req.auth`, which the transport
+ *   hands to tools as `extra.authInfo`. `GET`/`DELETE /mcp` are guarded too.
  * - `GET /.well-known/oauth-protected-resource/mcp`: RFC 9728 metadata naming
- *   the LIME Core as authorization server
+ *   the LIME Core as authorization server (`limeAuthMetadataRouter`; it
+ *   guards nothing)
  *
  * @example
  * const verifier = new LimeMcpVerifier({ resource: 'https://tools.example.com/mcp' });
@@ -42,10 +44,11 @@ export function createMcpApp(options: McpAppOptions): express.Express {
   const path = new URL(resource).pathname;
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json());
-  app.use(limeMcpAuth({ resource, verifier, resourceName: 'LIME example MCP server' }));
+  app.use(limeAuthMetadataRouter({ verifier, resourceName: 'LIME example MCP server' }));
+  // Fail closed: the guard is on each MCP route, before any body parsing.
+  const auth = limeBearerAuth({ verifier });
 
-  app.post(path, async (req, res) => {
+  app.post(path, auth, express.json(), async (req, res) => {
     // Stateless: a fresh server and transport per request.
     const server = createWhoamiServer(options.onToolCall);
     const transport = new StreamableHTTPServerTransport({
@@ -81,8 +84,8 @@ export function createMcpApp(options: McpAppOptions): express.Express {
         id: null,
       });
   };
-  app.get(path, notAllowed);
-  app.delete(path, notAllowed);
+  app.get(path, auth, notAllowed);
+  app.delete(path, auth, notAllowed);
   return app;
 }
 
