@@ -121,4 +121,31 @@ describe('MCP targets over plain http', () => {
       domain: 'tools.example.com',
     });
   });
+
+  it('exempt only `localhost` itself: names the runtime resolves through DNS are refused', async () => {
+    // Node does not map `*.localhost` or `localhost.` to loopback: getaddrinfo
+    // asks DNS (and may append search domains), so whoever answers would get
+    // the bearer in clear text.
+    const fake = tokenFetch();
+    await using agent = new LimeAgent({
+      agentToken: 'at_prop_0123456789',
+      apiBase: 'http://core.test',
+      fetch: fake.fetch,
+    });
+    for (const target of [
+      'http://tools.localhost/mcp',
+      'http://localhost.:3000/mcp',
+      'http://LOCALHOST./mcp',
+      'http://a.b.localhost:8080/mcp',
+    ]) {
+      const refusal = await agent.getMcpAccessToken(target).catch((e) => e);
+      expect(refusal, target).toBeInstanceOf(ValidationError);
+      expect(refusal.message).toMatch(/unencrypted/);
+      expect(() => agent.mcp(target), target).toThrow(ValidationError);
+    }
+    expect(fake.domains).toEqual([]);
+    await expect(agent.getMcpAccessToken('http://LOCALHOST:3000/mcp')).resolves.toMatchObject({
+      domain: 'localhost',
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, LimeAgent } from 'lime-agents-sdk';
+import { startCore } from 'lime-core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const TOKEN = 'at_redirect_secret_0123456789';
@@ -130,6 +131,67 @@ describe('Core calls and redirects', () => {
       expect((error as ApiError).status).toBe(302);
     } finally {
       await agent.close();
+    }
+  });
+});
+
+/**
+ * An injected fetch that follows redirects itself and forwards every header,
+ * as node-fetch did before 2.6.7 (and hand-written wrappers still do); it
+ * honours `redirect: 'manual'` when asked.
+ */
+async function forwardsHeadersOnRedirect(
+  input: string | URL | Request,
+  init: RequestInit = {},
+): Promise<Response> {
+  if (init.redirect === 'manual') return fetch(input, init);
+  let url = input instanceof Request ? input.url : String(input);
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await fetch(url, { ...init, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || location === null) return response;
+    await response.body?.cancel();
+    url = new URL(location, url).href;
+  }
+  throw new TypeError('too many redirects');
+}
+
+describe('MCP calls and redirects', () => {
+  // Today the MCP SDK's transport asks for redirect: 'manual' and follows only
+  // within the origin (its default redirectPolicy); this pins that, since the
+  // bearer fetch itself relies on it.
+  it('the MCP bearer is not carried to another origin, whatever the injected fetch does', async () => {
+    const core = await startCore({ powDifficulty: 0 });
+    try {
+      const { agentToken } = await core.admin.createAgent({ displayName: 'redirect bot' });
+      const bearers: (string | undefined)[] = [];
+      const other = await serve((req, res) => {
+        bearers.push(req.headers.authorization);
+        res.writeHead(401);
+        res.end();
+      });
+      const tools = await serve((req, res) => {
+        res.writeHead(307, { location: `${other}${req.url}` });
+        res.end();
+      });
+      const agent = new LimeAgent({
+        agentToken,
+        apiBase: core.apiBase,
+        fetch: forwardsHeadersOnRedirect,
+        maxRetries: 0,
+      });
+      try {
+        // http://localhost:<port> is the MCP server; the redirect goes to 127.0.0.1.
+        const mcp = agent.mcp(`${tools.replace('127.0.0.1', 'localhost')}/mcp`);
+        const error = await mcp.listTools().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toMatch(/not followed/);
+        expect(bearers).toEqual([]);
+      } finally {
+        await agent.close();
+      }
+    } finally {
+      await core.close();
     }
   });
 });

@@ -618,6 +618,23 @@ describe('credential safety and failure loops', () => {
     expect(await stopped).toMatchObject({ code: 'UNEXPECTED_REDIRECT' });
   });
 
+  it('stops when an injected fetch followed a redirect by itself (ignoring redirect: manual)', async () => {
+    const { site, core, errors } = makeSite(
+      (request) => {
+        // What a fetch that drops RequestInit.redirect hands back after following one.
+        const response = sseResponse({}, request.signal).response;
+        Object.defineProperty(response, 'redirected', { value: true });
+        return response;
+      },
+      { reconnectMinDelay: 10 },
+    );
+    const stopped = site.waitForLogin('lr_x', { timeout: 60_000 }).catch((e: unknown) => e);
+    await tick(5_000);
+    expect(core.calls.stream).toHaveLength(1);
+    expect(errors.some((e) => e.code === 'UNEXPECTED_REDIRECT')).toBe(true);
+    expect(await stopped).toMatchObject({ code: 'UNEXPECTED_REDIRECT' });
+  });
+
   it('drops a resume point the server refuses with 400 instead of repeating it forever', async () => {
     const handles: SseHandle[] = [];
     const { site, core } = makeSite(

@@ -287,6 +287,30 @@ describe('credentials and redirects', () => {
     expect(seenElsewhere).toEqual([]);
   });
 
+  it('refuses an answer that a fetch ignoring redirect: manual got by following a redirect', async () => {
+    // Some injected fetches rebuild RequestInit and drop `redirect`: the
+    // credential has then already left, but the other origin's answer must
+    // not pass for the Core's, and the misconfiguration must be loud.
+    server.use(
+      http.get(`${BASE}/away`, () => HttpResponse.redirect('https://evil.test/steal', 302)),
+      http.get(`${BASE}/moved`, () => HttpResponse.redirect(`${BASE}/here`, 308)),
+      http.get(`${BASE}/here`, () => HttpResponse.json({ ok: true, data: { here: true } })),
+      http.get('https://evil.test/steal', () =>
+        HttpResponse.json({ ok: true, data: { forged: true } }),
+      ),
+    );
+    const followsAnyway = (input: string | URL | Request, init?: RequestInit) =>
+      globalThis.fetch(input, { ...init, redirect: 'follow' });
+    for (const path of ['/away', '/moved']) {
+      const err = await client({ fetch: followsAnyway })
+        .request('GET', path)
+        .catch((e) => e);
+      expect(err, path).toMatchObject({ code: 'UNEXPECTED_REDIRECT' });
+      expect(err.message).toMatch(/redirect: 'manual'/);
+      expect(err.message).not.toContain('at_secret');
+    }
+  });
+
   it('refuses a same-origin 302 that would turn a POST into a GET', async () => {
     server.use(http.post(`${BASE}/p302`, () => HttpResponse.redirect(`${BASE}/here`, 302)));
     const err = await client()

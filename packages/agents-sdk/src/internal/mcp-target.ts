@@ -48,7 +48,7 @@ export function resolveMcpTarget(target: string | URL, allowInsecure = false): M
       `MCP target scheme was '${url.protocol}', expected https: (or http: for local servers)`,
     );
   }
-  if (url.protocol === 'http:' && !allowInsecure && !isLoopbackName(domain)) {
+  if (url.protocol === 'http:' && !allowInsecure && !isLoopbackName(url.hostname)) {
     throw new ValidationError(
       'VALIDATION_ERROR',
       `MCP target '${url.origin}' is plain http: on a non-local host, so the bearer token would ` +
@@ -59,7 +59,15 @@ export function resolveMcpTarget(target: string | URL, allowInsecure = false): M
   return { url, domain, resource: url.origin + url.pathname };
 }
 
-/** `localhost` and `*.localhost` resolve to loopback (RFC 6761); IPs never reach here. */
-function isLoopbackName(domain: string): boolean {
-  return domain === 'localhost' || domain.endsWith('.localhost');
+/**
+ * Whether the runtime will connect to loopback for this URL host. Only the
+ * exact name `localhost` qualifies: it is answered from the hosts file.
+ * RFC 6761 reserves `*.localhost` too, but Node's resolver (getaddrinfo)
+ * sends `tools.localhost` and `localhost.` to DNS, search domains appended,
+ * so whoever answers would receive the bearer in clear text. The check reads
+ * the URL's host, not the token domain, which drops the trailing dot. IPs
+ * never reach here (PROTOCOL §7 refuses them as domains).
+ */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost';
 }
