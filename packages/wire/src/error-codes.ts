@@ -12,6 +12,10 @@ export const WIRE_ERROR_CODES = [
   'INVALID_POW',
   'VALIDATION_ERROR',
   'OAUTH_CAPABILITY_DENIED',
+  /** [hosted] the platform's spelling of `REQUEST_NOT_FOUND` (404, unknown login request). */
+  'SITE_LOGIN_REQUEST_NOT_FOUND',
+  /** [hosted] approve without a `pow_nonce` (400); the Core says `VALIDATION_ERROR`. */
+  'MISSING_POW_NONCE',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

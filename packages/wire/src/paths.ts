@@ -29,6 +29,8 @@ export const HEADERS = {
 export const PATHS = {
   /** §3.1 POST, X-Site-Token. */
   createLoginRequest: '/modules/agent-login/requests',
+  /** §3.1b GET, X-Site-Token: one of the site's own login requests and its status. */
+  loginRequest: (id: string) => `/modules/agent-login/requests/${encodeURIComponent(id)}`,
   /** §3.2 GET, public. */
   loginChallenge: (id: string) => `/auth/requests/${encodeURIComponent(id)}`,
   /** §3.4 POST, X-Agent-Token. */
