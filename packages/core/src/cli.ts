@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       'LIME reference Core is running.',
       `  API base      ${core.apiBase}`,
       `  issuer        ${core.issuer}`,
+      `  profile       ${core.profile}`,
       `  admin API     ${core.url}/admin/v1  (Authorization: Bearer <admin token>)`,
       `  admin token   ${core.adminToken}`,
       `  site          ${site.siteId}`,

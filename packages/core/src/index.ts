@@ -5,6 +5,8 @@ export { MemoryStore } from './memory-store.js';
 export type {
   CoreLogEntry,
   CoreOptions,
+  CoreProfile,
+  JwksShape,
   RateLimitBucket,
   RateLimitOptions,
 } from './options.js';

@@ -62,12 +62,54 @@ export interface CoreLogEntry {
 }
 
 /**
+ * Which platform the Core behaves like (see the README, "Profiles").
+ *
+ * - `'core'`: the reference Core with every [core]/[extension] guarantee of
+ *   PROTOCOL.md (resume, broadcast, prefixed ids and tokens, full claims…).
+ * - `'hosted'`: hosted-like and strict: every extension off, hosted error
+ *   codes, UUID ids, minimal passports, per-line SSE frames, one connection
+ *   per event, a User-Agent filter on the key endpoints. For proving that a
+ *   client survives the platform as it is.
+ *
+ * @example
+ * const core = await startCore({ profile: 'hosted', powDifficulty: 0 });
+ */
+export type CoreProfile = 'core' | 'hosted';
+
+/**
+ * Shape of the §6 JWKS document.
+ *
+ * - `'combined'`: `{"keys":[…],"ok":true,"data":{"keys":[…]}}` (raw and enveloped at once)
+ * - `'raw'`: `{"keys":[…]}` (RFC 7517 only)
+ * - `'enveloped'`: `{"ok":true,"data":{"keys":[…]}}` (older hosted deployments)
+ *
+ * @example
+ * await startCore({ profile: 'hosted', jwksShape: 'raw' });
+ */
+export type JwksShape = 'combined' | 'raw' | 'enveloped';
+
+/** Profiles and JWKS shapes accepted by {@link resolveCoreOptions}. */
+const PROFILES: readonly CoreProfile[] = ['core', 'hosted'];
+const JWKS_SHAPES: readonly JwksShape[] = ['combined', 'raw', 'enveloped'];
+
+/** Default keepalive interval of the hosted profile (ms): far apart, well under 310 s. */
+export const HOSTED_KEEPALIVE_MS = 120_000;
+
+/**
  * Options of {@link startCore}. Every field is optional.
  *
  * @example
  * const core = await startCore({ powDifficulty: 0, requestTtlMs: 60_000 });
  */
 export interface CoreOptions {
+  /**
+   * `'core'` (the reference Core, every extension on) or `'hosted'` (behave
+   * like the hosted platform as it is known, every extension off). Changes
+   * the defaults of `keepaliveMs` and `jwksShape`; `retentionMs` and
+   * `retryMs` have no effect in `'hosted'` (no replay, no `retry:`).
+   * @default 'core'
+   */
+  profile?: CoreProfile;
   /**
    * TCP port; `0` picks a free one.
    * @default 0
@@ -123,11 +165,12 @@ export interface CoreOptions {
   retentionMs?: number;
   /**
    * Interval of `keepalive` events on open streams, in milliseconds.
-   * @default 15_000
+   * @default 15_000 (profile 'core'), 120_000 (profile 'hosted')
    */
   keepaliveMs?: number;
   /**
-   * The `retry:` the stream announces, in milliseconds.
+   * The `retry:` the stream announces, in milliseconds. Not sent by the
+   * `'hosted'` profile.
    * @default 1_000
    */
   retryMs?: number;
@@ -163,6 +206,11 @@ export interface CoreOptions {
    */
   jwksMaxAgeSeconds?: number;
   /**
+   * Shape of the JWKS document (see {@link JwksShape}).
+   * @default 'combined' (profile 'core'), 'enveloped' (profile 'hosted')
+   */
+  jwksShape?: JwksShape;
+  /**
    * Admin token for `Authorization: Bearer …` on `/admin/v1`. Generated
    * (and exposed as `core.adminToken`) when absent. At least 16 characters.
    * @default a fresh random token
@@ -182,6 +230,7 @@ export interface CoreOptions {
 
 /** Options with every default applied. */
 export interface ResolvedCoreOptions {
+  profile: CoreProfile;
   port: number;
   host: string;
   publicUrl: string | undefined;
@@ -200,6 +249,7 @@ export interface ResolvedCoreOptions {
   keySize: number;
   signingKey: KeyObject | undefined;
   jwksMaxAgeSeconds: number;
+  jwksShape: JwksShape;
   adminToken: string | undefined;
   clock: () => number;
   store: CoreStore | undefined;
@@ -213,6 +263,11 @@ function integerIn(field: string, value: number, min: number, max: number): numb
     );
   }
   return value;
+}
+
+/** For enumerated options (never secrets): show the value itself. */
+function describeChoice(value: unknown): string {
+  return typeof value === 'string' ? `'${value.slice(0, 40)}'` : describe(value);
 }
 
 function describe(value: unknown): string {
@@ -276,6 +331,19 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('startCore(options): options must be an object');
   }
+  const profile = options.profile ?? 'core';
+  if (!PROFILES.includes(profile)) {
+    throw new TypeError(
+      `CoreOptions.profile must be 'core' or 'hosted', got ${describeChoice(profile)}`,
+    );
+  }
+  const hosted = profile === 'hosted';
+  const jwksShape = options.jwksShape ?? (hosted ? 'enveloped' : 'combined');
+  if (!JWKS_SHAPES.includes(jwksShape)) {
+    throw new TypeError(
+      `CoreOptions.jwksShape must be 'combined', 'raw' or 'enveloped', got ${describeChoice(jwksShape)}`,
+    );
+  }
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) {
     throw new TypeError(`CoreOptions.host must be a non-empty string, got ${describe(host)}`);
@@ -313,6 +381,7 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
     throw new TypeError('CoreOptions.store must be a CoreStore');
   }
   return {
+    profile,
     port: integerIn('port', options.port ?? 0, 0, 65_535),
     host,
     publicUrl,
@@ -350,7 +419,7 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
     ),
     keepaliveMs: integerIn(
       'keepaliveMs',
-      options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS,
+      options.keepaliveMs ?? (hosted ? HOSTED_KEEPALIVE_MS : KEEPALIVE_INTERVAL_MS),
       10,
       3_600_000,
     ),
@@ -370,6 +439,7 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
     keySize: integerIn('keySize', options.keySize ?? MIN_RSA_BITS, MIN_RSA_BITS, 8192),
     signingKey: signingKey(options.signingKey),
     jwksMaxAgeSeconds: integerIn('jwksMaxAgeSeconds', options.jwksMaxAgeSeconds ?? 60, 0, 86_400),
+    jwksShape,
     adminToken,
     clock,
     store,

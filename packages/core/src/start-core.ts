@@ -8,7 +8,7 @@ import { createHttpApi } from './internal/http-api.js';
 import { CoreProblem } from './internal/problem.js';
 import { SigningKeyring } from './internal/signing-keys.js';
 import { MemoryStore } from './memory-store.js';
-import { type CoreOptions, resolveCoreOptions } from './options.js';
+import { type CoreOptions, type CoreProfile, resolveCoreOptions } from './options.js';
 
 /**
  * Optional cancellation of an admin call.
@@ -151,6 +151,8 @@ export interface Core {
   readonly issuer: string;
   /** The port actually bound. */
   readonly port: number;
+  /** `'core'` or `'hosted'` (see {@link CoreOptions.profile}). */
+  readonly profile: CoreProfile;
   /** Bearer token of the `/admin/v1` HTTP API. */
   readonly adminToken: string;
   /** In-process admin operations. */
@@ -208,10 +210,15 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
   const opts = resolveCoreOptions(options);
   call.signal?.throwIfAborted();
   const store = opts.store ?? new MemoryStore();
-  const keys = await SigningKeyring.create(opts.keySize, opts.signingKey);
+  const hosted = opts.profile === 'hosted';
+  const keys = await SigningKeyring.create(opts.keySize, opts.signingKey, {
+    typ: !hosted,
+    jwksShape: opts.jwksShape,
+  });
   const adminToken = opts.adminToken ?? newToken(TOKEN_PREFIX.admin);
   const service = new CoreService(opts, store, keys, opts.publicUrl ?? '');
   const hub = new EventHub(store, {
+    profile: opts.profile,
     retryMs: opts.retryMs,
     keepaliveMs: opts.keepaliveMs,
     onReplayed: (event) => service.onReplayed(event),
@@ -320,6 +327,7 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
     apiBase: toApiBase(url),
     issuer: service.issuer,
     port,
+    profile: opts.profile,
     adminToken,
     admin,
     close: (o) => run(o, close),

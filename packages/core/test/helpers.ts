@@ -225,3 +225,93 @@ export async function openStream(
 export function significant(messages: SseMessage[]): Array<Omit<SseMessage, 'at'>> {
   return messages.filter((m) => m.data?.type !== 'keepalive').map(({ id, data }) => ({ id, data }));
 }
+
+/**
+ * Open the login event stream and keep the raw text, with no SSE parser in
+ * between: the hosted profile's per-line frames (`data: {json}\n`, no blank
+ * line) are checked byte for byte, and each complete `data:` line is read as
+ * one JSON event.
+ */
+export async function openRawStream(
+  url: string,
+  siteToken: string,
+  opts: { headers?: Record<string, string>; dispatcher?: Agent } = {},
+) {
+  const ac = new AbortController();
+  const res = await request(url, {
+    method: 'GET',
+    headers: { 'x-site-token': siteToken, accept: 'text/event-stream', ...opts.headers },
+    signal: ac.signal,
+    ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+  });
+  let raw = '';
+  let ended = false;
+  const waiters: Array<() => void> = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    try {
+      for await (const chunk of res.body) {
+        raw += decoder.decode(chunk as Buffer, { stream: true });
+        wake();
+      }
+    } catch {
+      // aborted or reset
+    }
+    ended = true;
+    wake();
+  })();
+  /** Every complete `data:` line, parsed. */
+  const events = (): Json[] =>
+    raw
+      .split('\n')
+      .slice(0, -1)
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)));
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    get raw() {
+      return raw;
+    },
+    get ended() {
+      return ended;
+    },
+    events,
+    /** Events other than keepalives. */
+    significant: () => events().filter((e) => e.type !== 'keepalive'),
+    /** Resolve once `pred` holds for the raw text received so far. */
+    async until(pred: (raw: string) => boolean, timeoutMs = 5_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!pred(raw)) {
+        if (ended) throw new Error(`stream ended; got ${JSON.stringify(raw)}`);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timeout; got ${JSON.stringify(raw)}`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      return raw;
+    },
+    done,
+    close() {
+      ac.abort();
+      return done;
+    },
+  };
+}
+
+/** Header and payload of a JWT, decoded without verifying. */
+export function decodeJwt(jwt: string): { header: Json; payload: Json } {
+  const [h, p] = jwt.split('.');
+  return {
+    header: JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')),
+  };
+}

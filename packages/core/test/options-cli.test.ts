@@ -42,6 +42,10 @@ describe('CoreOptions validation', () => {
     ['signingKey', { signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }],
     ['signingKey', { signingKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey }],
     ['signingKey', { signingKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey }],
+    ['profile', { profile: 'Hosted' as unknown as 'hosted' }],
+    ['profile', { profile: 7 as unknown as 'hosted' }],
+    ['jwksShape', { jwksShape: 'both' as unknown as 'raw' }],
+    ['keepaliveMs', { profile: 'hosted', keepaliveMs: 0 }],
   ];
   test.each(bad)('%s is refused with a TypeError naming it', async (field, options) => {
     const err = await startCore(options).then(
@@ -118,6 +122,13 @@ describe('CLI', () => {
     );
     expect(parseCliArgs(['--port', '1'], { LIME_CORE_PORT: '9000' }).options.port).toBe(1);
     expect(parseCliArgs(['--help'], {}).help).toBe(true);
+    expect(parseCliArgs(['--profile', 'hosted'], {}).options.profile).toBe('hosted');
+    expect(parseCliArgs(['--profile=core'], { LIME_CORE_PROFILE: 'hosted' }).options.profile).toBe(
+      'core',
+    );
+    expect(parseCliArgs([], { LIME_CORE_PROFILE: 'hosted' }).options.profile).toBe('hosted');
+    expect(parseCliArgs([], {}).options.profile).toBeUndefined();
+    expect(() => parseCliArgs(['--profile', 'cloud'], {})).toThrow(/--profile must be/);
     expect(() => parseCliArgs(['--port', 'abc'], {})).toThrow(TypeError);
     expect(() => parseCliArgs(['--nope'], {})).toThrow(/unknown argument/);
     expect(() => parseCliArgs(['--port'], {})).toThrow(/needs a value/);
@@ -160,4 +171,28 @@ describe('CLI', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('stopped.');
   });
+});
+
+test('CLI --profile hosted prints unprefixed tokens and the profile', async () => {
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0', '--profile', 'hosted'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes('Ctrl-C') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(out).toMatch(/profile\s+hosted/);
+  expect(out).toMatch(/site token\s+[0-9a-f]{64}\n/);
+  expect(out).toMatch(/agent token\s+[0-9a-f]{64}\n/);
+  expect(out).toMatch(/site\s+[0-9a-f]{8}-[0-9a-f]{4}-/);
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
 });

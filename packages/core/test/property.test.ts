@@ -138,10 +138,11 @@ const endpoints: Array<(id: string) => string> = [
   (i) => `/admin/v1/login-requests/${enc(i)}/expire`,
   (i) => `/${enc(i)}`,
   (i) => `/api/v1/modules/${enc(i)}/requests`,
+  (i) => `/api/v1${PATHS.loginRequest(i)}`,
 ];
 
 /** Indexes of the endpoints whose natural method is GET. */
-const NATURAL_GET = new Set([1, 3, 4, 6, 8, 9, 10, 19, 20]);
+const NATURAL_GET = new Set([1, 3, 4, 6, 8, 9, 10, 19, 20, 21]);
 
 const isRawShape = (path: string, status: number, json: Record<string, unknown>) => {
   if (path.endsWith(PATHS.jwks)) return Array.isArray(json.keys) && isSuccessEnvelope(json);

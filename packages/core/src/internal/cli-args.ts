@@ -13,6 +13,10 @@ Options (environment variable in brackets):
   --admin-token <t>   admin bearer token             [LIME_CORE_ADMIN_TOKEN] default random
   --signing-key-file <path>  PEM RSA private key to sign with (keeps tokens
                       valid across restarts)          [LIME_CORE_SIGNING_KEY_FILE] default fresh key
+  --profile <p>       'core' (every extension on) or 'hosted' (behave like the
+                      hosted platform: no resume, no broadcast, UUID ids, hosted
+                      error codes, minimal passports; see the README)
+                                                      [LIME_CORE_PROFILE]    default core
   --verbose           log one line per request (never secrets)
   --help              show this text
 `;
@@ -43,6 +47,7 @@ export function parseCliArgs(
     'public-url': env.LIME_CORE_PUBLIC_URL,
     'admin-token': env.LIME_CORE_ADMIN_TOKEN,
     'signing-key-file': env.LIME_CORE_SIGNING_KEY_FILE,
+    profile: env.LIME_CORE_PROFILE,
   };
   let verbose = false;
   let help = false;
@@ -71,5 +76,13 @@ export function parseCliArgs(
     options.powDifficulty = integer('--difficulty', values.difficulty);
   if (values['public-url'] !== undefined) options.publicUrl = values['public-url'];
   if (values['admin-token'] !== undefined) options.adminToken = values['admin-token'];
+  if (values.profile !== undefined) {
+    if (values.profile !== 'core' && values.profile !== 'hosted') {
+      throw new TypeError(
+        `--profile must be 'core' or 'hosted', got '${values.profile.slice(0, 40)}'`,
+      );
+    }
+    options.profile = values.profile;
+  }
   return { options, signingKeyFile: values['signing-key-file'], verbose, help };
 }

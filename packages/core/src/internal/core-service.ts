@@ -10,6 +10,7 @@ import {
   type ExpiredEvent,
   isValidNonce,
   type LoginChallengeData,
+  type LoginStatus,
   MAX_POW_DIFFICULTY,
   MCP_DEFAULT_SCOPE,
   meetsDifficulty,
@@ -29,7 +30,14 @@ import type {
   SiteRecord,
   StoredEvent,
 } from '../store.js';
-import { hashesEqual, hashToken, newToken, plausibleToken, TOKEN_PREFIX } from './credentials.js';
+import {
+  hashesEqual,
+  hashToken,
+  newToken,
+  newUnprefixedToken,
+  plausibleToken,
+  TOKEN_PREFIX,
+} from './credentials.js';
 import type { EventHub } from './event-hub.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { newChallenge, newId } from './ids.js';
@@ -82,6 +90,18 @@ function redirectTarget(value: unknown, field: string): string {
   return url.href;
 }
 
+/**
+ * §3.1b answer. The approval fields are extras of the reference Core
+ * (profile 'core' only), present once the request was approved.
+ */
+export interface LoginRequestStatusData {
+  login_request_id: string;
+  status: LoginStatus;
+  expires_at: string;
+  approved_at?: string;
+  approved_agent_id?: string;
+}
+
 /** Fields accepted when creating an agent. */
 export interface AgentInput {
   displayName?: string | null;
@@ -105,6 +125,9 @@ export class CoreService {
   powDifficulty: number;
   hub!: EventHub;
 
+  /** Hosted profile: every [core]/[extension] behaviour off (see the README). */
+  readonly hosted: boolean;
+
   constructor(
     readonly options: ResolvedCoreOptions,
     readonly store: CoreStore,
@@ -113,6 +136,26 @@ export class CoreService {
     public issuer: string,
   ) {
     this.powDifficulty = options.powDifficulty;
+    this.hosted = options.profile === 'hosted';
+  }
+
+  /** A fresh id: `prefix_<random>` (core) or a UUID (hosted, like the platform). */
+  private newId(prefix: Parameters<typeof newId>[0]): string {
+    return this.hosted ? randomUUID() : newId(prefix);
+  }
+
+  /** A fresh site or agent token: `st_…`/`at_…` (core) or unprefixed hex (hosted). */
+  private newCredential(kind: 'site' | 'agent'): string {
+    return this.hosted ? newUnprefixedToken() : newToken(TOKEN_PREFIX[kind]);
+  }
+
+  /** 404 for an unknown (or, on the site route, foreign) login request. */
+  private requestNotFound(): CoreProblem {
+    return new CoreProblem(
+      404,
+      this.hosted ? 'SITE_LOGIN_REQUEST_NOT_FOUND' : 'REQUEST_NOT_FOUND',
+      'no login request has this id',
+    );
   }
 
   get apiBase(): string {
@@ -171,7 +214,7 @@ export class CoreService {
         : redirectTarget(body.redirect_url, 'redirect_url');
     const now = this.now();
     const record: LoginRequestRecord = {
-      id: newId('lr'),
+      id: this.newId('lr'),
       siteId: site.siteId,
       challenge: newChallenge(),
       difficulty: this.powDifficulty,
@@ -194,9 +237,13 @@ export class CoreService {
   /** The request, after expiring it if its time has come. */
   private async liveRequest(id: string): Promise<LoginRequestRecord> {
     const record = await this.store.getLoginRequest(id);
-    if (!record) {
-      throw new CoreProblem(404, 'REQUEST_NOT_FOUND', 'no login request has this id');
-    }
+    if (!record) throw this.requestNotFound();
+    return this.expireIfDue(record);
+  }
+
+  /** The record, or its expired successor when its time has come. */
+  private async expireIfDue(record: LoginRequestRecord): Promise<LoginRequestRecord> {
+    const id = record.id;
     if (record.status === 'PENDING' && this.now() >= record.expiresAt) {
       return (
         (await this.expire(record.id)) ??
@@ -204,6 +251,27 @@ export class CoreService {
       );
     }
     return record;
+  }
+
+  /**
+   * §3.1b: one of the site's own login requests. Another site's id answers
+   * exactly like an unknown one (no oracle for ids of other sites).
+   */
+  async siteLoginRequest(site: SiteRecord, id: string): Promise<LoginRequestStatusData> {
+    const found = await this.store.getLoginRequest(id);
+    if (!found || found.siteId !== site.siteId) throw this.requestNotFound();
+    const r = await this.expireIfDue(found);
+    const data: LoginRequestStatusData = {
+      login_request_id: r.id,
+      status: r.status,
+      expires_at: rfc3339(r.expiresAt),
+    };
+    // Extras only the reference Core is known to give.
+    if (!this.hosted && r.approvedAgentId !== null && r.approvedAt !== null) {
+      data.approved_at = rfc3339(r.approvedAt);
+      data.approved_agent_id = r.approvedAgentId;
+    }
+    return data;
   }
 
   async getChallenge(id: string): Promise<LoginChallengeData> {
@@ -222,12 +290,18 @@ export class CoreService {
     if (!isPlainObject(body))
       throw invalidField('body', `must be a JSON object, got ${jsonType(body)}`);
     const nonce = body.pow_nonce;
+    if (this.hosted && (nonce === undefined || nonce === null || nonce === '')) {
+      throw new CoreProblem(400, 'MISSING_POW_NONCE', "send the proof of work as 'pow_nonce'");
+    }
     if (typeof nonce !== 'string') {
       throw invalidField('pow_nonce', `must be a decimal string, got ${jsonType(nonce)}`);
     }
     let r = await this.liveRequest(id);
     if (r.status === 'EXPIRED') throw expiredProblem();
-    if (r.status !== 'PENDING' && r.approvedAgentId !== agent.agentId) throw alreadyApproved();
+    // [extension] the winner may repeat its approval; the hosted profile has
+    // no such exception: every approve of a non-pending request is a 409.
+    const winnerRepeat = !this.hosted && r.approvedAgentId === agent.agentId;
+    if (r.status !== 'PENDING' && !winnerRepeat) throw alreadyApproved();
     if (!isValidNonce(nonce)) {
       throw new CoreProblem(
         400,
@@ -254,7 +328,7 @@ export class CoreService {
       // Someone else moved it first: the winner (maybe us, concurrently) or expiry.
       r = (await this.store.getLoginRequest(id)) ?? r;
       if (r.status === 'EXPIRED') throw expiredProblem();
-      if (r.approvedAgentId !== agent.agentId) throw alreadyApproved();
+      if (this.hosted || r.approvedAgentId !== agent.agentId) throw alreadyApproved();
       return approveData(r);
     }
     const passport = await this.signPassport(won, agent, now);
@@ -282,6 +356,20 @@ export class CoreService {
 
   private signPassport(r: LoginRequestRecord, agent: AgentRecord, now: number): Promise<string> {
     const iat = seconds(now);
+    if (this.hosted) {
+      // Only the claims the Python site SDK README lists, plus the `aud` its
+      // verifier requires: no iss, sub, jti, site_id, passport_version.
+      return this.keys.sign({
+        agent_id: agent.agentId,
+        user_id: agent.userId,
+        user_kyc_level: agent.userKycLevel,
+        agent_reputation: agent.agentReputation,
+        request_id: r.id,
+        aud: AUDIENCE.sitePassport,
+        exp: iat + this.options.passportTtlSeconds,
+        iat,
+      });
+    }
     const claims: PassportClaims = {
       iss: this.issuer,
       sub: agent.agentId,
@@ -314,10 +402,13 @@ export class CoreService {
    */
   private emit(siteId: string, data: string): Promise<number> {
     const prev = this.siteChains.get(siteId);
-    const run = async () => {
-      const event = await this.store.appendEvent(siteId, data, this.now());
-      return this.hub.publish(event);
-    };
+    const run = this.hosted
+      ? // No log, no ids, no replay: one connection gets it, or nobody does.
+        async () => this.hub.deliverToOne(siteId, data)
+      : async () => {
+          const event = await this.store.appendEvent(siteId, data, this.now());
+          return this.hub.publish(event);
+        };
     const next = prev ? prev.then(run, run) : run();
     this.siteChains.set(siteId, next);
     const cleanup = () => {
@@ -403,7 +494,7 @@ export class CoreService {
     const redirectUri = redirectTarget(body.redirect_uri, 'redirect_uri');
     const now = this.now();
     const record: BindingRecord = {
-      id: newId('bnd'),
+      id: this.newId('bnd'),
       siteId: site.siteId,
       redirectUri,
       status: 'PENDING',
@@ -457,17 +548,30 @@ export class CoreService {
     if (!done)
       throw new CoreProblem(409, 'BINDING_ALREADY_COMPLETED', 'the binding was completed already');
     const iat = seconds(now);
-    const passport = await this.keys.sign({
-      iss: this.issuer,
-      sub: agent.agentId,
-      aud: AUDIENCE.bindingPassport,
-      iat,
-      exp: iat + this.options.bindingPassportTtlSeconds,
-      jti: randomUUID(),
-      binding_id: b.id,
-      site_id: b.siteId,
-      user_id: agent.userId,
-    });
+    const exp = iat + this.options.bindingPassportTtlSeconds;
+    const passport = await this.keys.sign(
+      this.hosted
+        ? // What the Python binding verifier requires, the agent as `agent_id`.
+          {
+            agent_id: agent.agentId,
+            user_id: agent.userId,
+            binding_id: b.id,
+            aud: AUDIENCE.bindingPassport,
+            exp,
+            iat,
+          }
+        : {
+            iss: this.issuer,
+            sub: agent.agentId,
+            aud: AUDIENCE.bindingPassport,
+            iat,
+            exp,
+            jti: randomUUID(),
+            binding_id: b.id,
+            site_id: b.siteId,
+            user_id: agent.userId,
+          },
+    );
     const url = new URL(b.redirectUri);
     url.searchParams.set('passport', passport);
     return { passport, redirectUrl: url.href };
@@ -489,7 +593,9 @@ export class CoreService {
     if (problem) throw oauthInvalid('domain', problem);
     const domain = body.domain as string;
     let resource: string | undefined;
-    if (body.resource !== undefined) {
+    // [extension] RFC 8707 `resource`: the hosted profile does not know it
+    // and ignores it like any other unknown field.
+    if (body.resource !== undefined && !this.hosted) {
       if (typeof body.resource !== 'string' || body.resource.length > 2048) {
         throw oauthInvalid(
           'resource',
@@ -515,17 +621,20 @@ export class CoreService {
     }
     const iat = seconds(this.now());
     const ttl = this.options.mcpTokenTtlSeconds;
-    const token = await this.keys.sign({
+    const registered = {
       iss: this.issuer,
       sub: agent.agentId,
       aud: resource ? [AUDIENCE.mcp, resource] : AUDIENCE.mcp,
       iat,
       exp: iat + ttl,
       jti: randomUUID(),
-      domain,
-      client_id: agent.agentId,
-      scope: MCP_DEFAULT_SCOPE,
-    });
+    };
+    // [extension] claims: `domain`, `client_id`, `scope`; not in the hosted profile.
+    const token = await this.keys.sign(
+      this.hosted
+        ? registered
+        : { ...registered, domain, client_id: agent.agentId, scope: MCP_DEFAULT_SCOPE },
+    );
     return { access_token: token, token_type: 'Bearer', expires_in: ttl };
   }
 
@@ -534,7 +643,10 @@ export class CoreService {
     return {
       issuer: this.issuer,
       token_endpoint: api + PATHS.oauthToken,
-      jwks_uri: api + PATHS.jwks,
+      // Hosted: a relative jwks_uri, path-absolute so that both RFC 3986
+      // resolution (on the origin or the API base) and the Python verifier's
+      // `base_url + jwks_uri` find the JWKS.
+      jwks_uri: this.hosted ? new URL(api + PATHS.jwks).pathname : api + PATHS.jwks,
       grant_types_supported: ['client_credentials'],
       response_types_supported: ['token'],
       token_endpoint_auth_methods_supported: ['none'],
@@ -549,8 +661,8 @@ export class CoreService {
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
       throw invalidField('name', 'must be a string of 1 to 200 characters');
     }
-    const siteToken = newToken(TOKEN_PREFIX.site);
-    const siteId = newId('site');
+    const siteToken = this.newCredential('site');
+    const siteId = this.newId('site');
     await this.store.putSite({
       siteId,
       name,
@@ -565,7 +677,7 @@ export class CoreService {
     const displayName = optionalString(input, 'displayName', 200);
     const avatarUrl = optionalString(input, 'avatarUrl', 2048);
     const description = optionalString(input, 'description', 2000);
-    const userId = optionalString(input, 'userId', 200) ?? newId('usr');
+    const userId = optionalString(input, 'userId', 200) ?? this.newId('usr');
     const kyc = input.userKycLevel ?? null;
     if (kyc !== null && typeof kyc !== 'number' && typeof kyc !== 'string') {
       throw invalidField('userKycLevel', 'must be a number, a string or null');
@@ -576,8 +688,8 @@ export class CoreService {
     }
     const oauthAllowed = input.oauthAllowed ?? true;
     if (typeof oauthAllowed !== 'boolean') throw invalidField('oauthAllowed', 'must be a boolean');
-    const agentToken = newToken(TOKEN_PREFIX.agent);
-    const agentId = newId('agt');
+    const agentToken = this.newCredential('agent');
+    const agentId = this.newId('agt');
     const record: AgentRecord = {
       agentId,
       userId,
@@ -605,7 +717,7 @@ export class CoreService {
   }
 
   async rotateSiteToken(siteId: string): Promise<{ siteToken: string }> {
-    const siteToken = newToken(TOKEN_PREFIX.site);
+    const siteToken = this.newCredential('site');
     const site = await this.store.updateSite(siteId, { tokenHash: hashToken(siteToken) });
     if (!site) throw unknown('site');
     this.hub.closeSite(siteId, {
@@ -639,7 +751,7 @@ export class CoreService {
   }
 
   async rotateAgentToken(agentId: string): Promise<{ agentToken: string }> {
-    const agentToken = newToken(TOKEN_PREFIX.agent);
+    const agentToken = this.newCredential('agent');
     const agent = await this.store.updateAgent(agentId, { tokenHash: hashToken(agentToken) });
     if (!agent) throw unknown('agent');
     return { agentToken };
@@ -668,7 +780,7 @@ export class CoreService {
 
   async expireLoginRequest(id: string): Promise<void> {
     const r = await this.store.getLoginRequest(id);
-    if (!r) throw new CoreProblem(404, 'REQUEST_NOT_FOUND', 'no login request has this id');
+    if (!r) throw this.requestNotFound();
     if (r.status !== 'PENDING') {
       throw new CoreProblem(
         409,

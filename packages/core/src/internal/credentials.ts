@@ -8,6 +8,14 @@ export function newToken(prefix: string): string {
   return prefix + randomBytes(32).toString('base64url');
 }
 
+/**
+ * A credential without any prefix (the hosted profile: production tokens
+ * without `st_`/`at_` exist). Hex, so it can never start with `st_`/`at_`.
+ */
+export function newUnprefixedToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
 /** Hex SHA-256 of a credential: the only form the Core stores. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamErrorEvent } from '@lime/wire';
+import type { CoreProfile } from '../options.js';
 import type { CoreStore, StoredEvent } from '../store.js';
 
 interface StreamConnection {
@@ -17,6 +18,8 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 
 const KEEPALIVE_FRAME = 'data: {"type":"keepalive"}\n\n';
 const RESYNC_FRAME = 'data: {"type":"resync"}\n\n';
+/** Hosted profile: one `data:` line per event, no blank line after it. */
+const HOSTED_KEEPALIVE_FRAME = 'data: {"type":"keepalive"}\n';
 
 /** Still worth writing to: neither ended by us nor destroyed by the peer. */
 function writable(res: ServerResponse): boolean {
@@ -28,6 +31,12 @@ function frame(event: StoredEvent): string {
 }
 
 export interface EventHubOptions {
+  /**
+   * `'core'`: broadcast, `id:`/`retry:`, replay, standard frames.
+   * `'hosted'`: one connection per event (round-robin), per-line frames,
+   * no ids, no `retry:`, no replay.
+   */
+  profile: CoreProfile;
   retryMs: number;
   keepaliveMs: number;
   /** Called when a retained event reached a connection by replay. */
@@ -37,10 +46,13 @@ export interface EventHubOptions {
 /**
  * The SSE side of PROTOCOL.md §3.5: broadcast of each site's events to all
  * of its connections, `Last-Event-ID` replay without gaps or duplicates,
- * keepalives, and clean shutdown.
+ * keepalives, and clean shutdown. In the hosted profile: none of the
+ * extensions (see {@link EventHub.deliverToOne}).
  */
 export class EventHub {
   private readonly bySite = new Map<string, Set<StreamConnection>>();
+  /** Hosted profile: per site, how many events were handed out (round-robin cursor). */
+  private readonly turns = new Map<string, number>();
 
   constructor(
     private readonly store: CoreStore,
@@ -66,12 +78,16 @@ export class EventHub {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    res.write(`retry: ${this.options.retryMs}\n\n`);
+    const hosted = this.options.profile === 'hosted';
+    // Hosted: nothing is written until the first event or keepalive, so the
+    // headers must go out on their own.
+    if (hosted) res.flushHeaders();
+    else res.write(`retry: ${this.options.retryMs}\n\n`);
     const conn: StreamConnection = {
       siteId,
       res,
       lastSentId: 0,
-      pending: [],
+      pending: hosted ? null : [],
       keepalive: undefined,
     };
     let set = this.bySite.get(siteId);
@@ -83,10 +99,12 @@ export class EventHub {
     res.on('close', () => this.drop(conn));
     // A peer reset must never become an unhandled 'error' event.
     res.on('error', () => this.drop(conn));
+    const keepaliveFrame = hosted ? HOSTED_KEEPALIVE_FRAME : KEEPALIVE_FRAME;
     conn.keepalive = setInterval(() => {
-      if (writable(res)) res.write(KEEPALIVE_FRAME);
+      if (writable(res)) res.write(keepaliveFrame);
     }, this.options.keepaliveMs);
     conn.keepalive.unref?.();
+    if (hosted) return;
 
     if (lastEventId === undefined) {
       await this.announcePosition(conn);
@@ -154,6 +172,28 @@ export class EventHub {
     return delivered;
   }
 
+  /**
+   * Hosted profile: give the event to ONE open connection of the site, in
+   * turn (round-robin), as a single `data:` line without a blank line after
+   * it. Returns 1 when some connection took it, else 0 (the event is gone:
+   * there is no log to replay from).
+   */
+  deliverToOne(siteId: string, data: string): number {
+    const set = this.bySite.get(siteId);
+    if (!set) return 0;
+    const conns = [...set];
+    const turn = this.turns.get(siteId) ?? 0;
+    for (let i = 0; i < conns.length; i++) {
+      const conn = conns[(turn + i) % conns.length]!;
+      if (!writable(conn.res)) continue;
+      this.turns.set(siteId, turn + i + 1);
+      conn.res.write(`data: ${data}\n`);
+      if (conn.res.writableLength > MAX_BUFFERED_BYTES) conn.res.destroy();
+      return 1;
+    }
+    return 0;
+  }
+
   private write(conn: StreamConnection, event: StoredEvent, replayed: boolean): boolean {
     if (event.id <= conn.lastSentId || !writable(conn.res)) return false;
     conn.lastSentId = event.id;
@@ -171,7 +211,8 @@ export class EventHub {
   }
 
   private fail(conn: StreamConnection, error: StreamErrorEvent): void {
-    if (writable(conn.res)) conn.res.end(`data: ${JSON.stringify(error)}\n\n`);
+    const end = this.options.profile === 'hosted' ? '\n' : '\n\n';
+    if (writable(conn.res)) conn.res.end(`data: ${JSON.stringify(error)}${end}`);
     this.drop(conn);
   }
 
@@ -189,6 +230,9 @@ export class EventHub {
     if (conn.keepalive) clearInterval(conn.keepalive);
     conn.keepalive = undefined;
     const set = this.bySite.get(conn.siteId);
-    if (set?.delete(conn) && set.size === 0) this.bySite.delete(conn.siteId);
+    if (set?.delete(conn) && set.size === 0) {
+      this.bySite.delete(conn.siteId);
+      this.turns.delete(conn.siteId);
+    }
   }
 }

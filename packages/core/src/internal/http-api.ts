@@ -9,6 +9,7 @@ import { requestIdFactory } from './ids.js';
 import { CoreProblem, invalidField, isPlainObject } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PARAM, Router } from './router.js';
+import { REFUSAL_BODY, refusesUserAgent } from './user-agent-filter.js';
 
 /**
  * Prefix of the admin API (PROTOCOL.md §8; the routes are this Core's own).
@@ -75,6 +76,7 @@ export interface HttpApiDeps {
 /** Build the request listener of the Core's HTTP server. */
 export function createHttpApi(deps: HttpApiDeps) {
   const { service, hub, options, adminTokenHash } = deps;
+  const hosted = options.profile === 'hosted';
   const nextRequestId = requestIdFactory();
   const { perIp, perCredential } = options.rateLimits;
   const ipLimiter = perIp ? new RateLimiter(perIp, options.clock) : undefined;
@@ -111,7 +113,14 @@ export function createHttpApi(deps: HttpApiDeps) {
   router.add('POST', api(PATHS.createLoginRequest), {
     async handle(ctx) {
       const s = await site(ctx);
-      return ok(await service.createLoginRequest(s, await ctx.body()), 201);
+      // §3.1: "201 (hosted may answer 200)"; the hosted profile answers 200.
+      return ok(await service.createLoginRequest(s, await ctx.body()), hosted ? 200 : 201);
+    },
+  });
+  router.add('GET', api(PATHS.loginRequest('\0')), {
+    async handle(ctx) {
+      const s = await site(ctx);
+      return ok(await service.siteLoginRequest(s, param(ctx)));
     },
   });
   router.add('GET', api(PATHS.loginChallenge('\0')), {
@@ -129,7 +138,8 @@ export function createHttpApi(deps: HttpApiDeps) {
   router.add('GET', api(PATHS.loginEvents), {
     async handle(ctx) {
       const s = await site(ctx);
-      const raw = header(ctx.req, HEADERS.lastEventId);
+      // Hosted: no resume; Last-Event-ID is ignored, every stream is fresh.
+      const raw = hosted ? undefined : header(ctx.req, HEADERS.lastEventId);
       let lastEventId: number | undefined;
       if (raw !== undefined && raw.trim() !== '') {
         const v = raw.trim();
@@ -163,8 +173,19 @@ export function createHttpApi(deps: HttpApiDeps) {
   });
 
   // ── §6 keys, §7 OAuth ──────────────────────────────────────────────────
+  /** Hosted profile: the edge filter of the key endpoints (see user-agent-filter.ts). */
+  const edgeRefusal = (ctx: Ctx): Reply | null =>
+    hosted && refusesUserAgent(header(ctx.req, 'user-agent'))
+      ? {
+          status: 403,
+          body: REFUSAL_BODY,
+          headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+        }
+      : null;
   const jwks: Route = {
-    async handle() {
+    async handle(ctx) {
+      const refused = edgeRefusal(ctx);
+      if (refused) return refused;
       return {
         status: 200,
         body: service.keys.jwksJson(),
@@ -174,7 +195,9 @@ export function createHttpApi(deps: HttpApiDeps) {
   };
   router.add('GET', api(PATHS.jwks), jwks);
   const metadata: Route = {
-    async handle() {
+    async handle(ctx) {
+      const refused = edgeRefusal(ctx);
+      if (refused) return refused;
       return {
         status: 200,
         body: JSON.stringify(service.authorizationServerMetadata()),

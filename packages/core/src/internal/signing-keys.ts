@@ -1,5 +1,6 @@
 import { createHash, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { JWT_ALG, type RsaPublicJwk } from '@lime/wire';
+import type { JwksShape } from '../options.js';
 
 interface SigningKey {
   kid: string;
@@ -17,20 +18,27 @@ function generateRsa(modulusLength: number): Promise<KeyObject> {
   });
 }
 
-async function createKey(modulusLength: number): Promise<SigningKey> {
-  return describeKey(await generateRsa(modulusLength));
+/** How the keyring writes JWT headers and the JWKS document. */
+export interface KeyringFormat {
+  /** Put `typ: "JWT"` in the JOSE header. */
+  typ: boolean;
+  jwksShape: JwksShape;
 }
 
-function describeKey(privateKey: KeyObject): SigningKey {
+async function createKey(modulusLength: number, typ: boolean): Promise<SigningKey> {
+  return describeKey(await generateRsa(modulusLength), typ);
+}
+
+function describeKey(privateKey: KeyObject, typ: boolean): SigningKey {
   const pub = privateKey.export({ format: 'jwk' }) as { n: string; e: string };
   // RFC 7638 thumbprint as kid: stable, unique, reveals nothing.
   const kid = createHash('sha256')
     .update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n }))
     .digest('base64url');
   const jwk: RsaPublicJwk = { kty: 'RSA', kid, use: 'sig', alg: JWT_ALG, n: pub.n, e: pub.e };
-  const header = Buffer.from(JSON.stringify({ alg: JWT_ALG, kid, typ: 'JWT' })).toString(
-    'base64url',
-  );
+  const header = Buffer.from(
+    JSON.stringify(typ ? { alg: JWT_ALG, kid, typ: 'JWT' } : { alg: JWT_ALG, kid }),
+  ).toString('base64url');
   return { kid, privateKey, jwk, header };
 }
 
@@ -50,11 +58,18 @@ export class SigningKeyring {
   private active!: SigningKey;
   private jwksCache: string | undefined;
 
-  private constructor(private readonly modulusLength: number) {}
+  private constructor(
+    private readonly modulusLength: number,
+    private readonly format: KeyringFormat,
+  ) {}
 
-  static async create(modulusLength: number, first?: KeyObject): Promise<SigningKeyring> {
-    const ring = new SigningKeyring(modulusLength);
-    const key = first ? describeKey(first) : await createKey(modulusLength);
+  static async create(
+    modulusLength: number,
+    first: KeyObject | undefined,
+    format: KeyringFormat = { typ: true, jwksShape: 'combined' },
+  ): Promise<SigningKeyring> {
+    const ring = new SigningKeyring(modulusLength, format);
+    const key = first ? describeKey(first, format.typ) : await createKey(modulusLength, format.typ);
     ring.keys.set(key.kid, key);
     ring.active = key;
     return ring;
@@ -70,7 +85,7 @@ export class SigningKeyring {
 
   /** Publish a new key; it signs from now on when `activate` (the default). */
   async rotate(activate = true): Promise<string> {
-    const key = await createKey(this.modulusLength);
+    const key = await createKey(this.modulusLength, this.format.typ);
     this.keys.set(key.kid, key);
     if (activate) this.active = key;
     this.jwksCache = undefined;
@@ -95,13 +110,21 @@ export class SigningKeyring {
   }
 
   /**
-   * The §6 document, serialized: raw RFC 7517 `keys` and, for clients that
-   * unwrap the envelope, the same set under `ok`/`data`.
+   * The §6 document, serialized. `combined`: raw RFC 7517 `keys` and, for
+   * clients that unwrap the envelope, the same set under `ok`/`data`;
+   * `raw` or `enveloped`: only one of the two.
    */
   jwksJson(): string {
     if (this.jwksCache === undefined) {
       const keys = [...this.keys.values()].map((k) => k.jwk);
-      this.jwksCache = JSON.stringify({ keys, ok: true, data: { keys } });
+      const shape = this.format.jwksShape;
+      this.jwksCache = JSON.stringify(
+        shape === 'raw'
+          ? { keys }
+          : shape === 'enveloped'
+            ? { ok: true, data: { keys } }
+            : { keys, ok: true, data: { keys } },
+      );
     }
     return this.jwksCache;
   }
