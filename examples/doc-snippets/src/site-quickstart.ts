@@ -9,7 +9,7 @@ import { type LimeSite, LoginExpiredError } from 'lime-sites-sdk';
 export function createLoginRoutes(site: LimeSite): express.Express {
   const app = express();
   const pending = new Map<string, string>(); // client handle → login request id
-  const sessions = new Map<string, { agentId: string; userId: string }>();
+  const sessions = new Map<string, { agentId: string; userId: string | null }>();
 
   // 1. The agent asks to log in: create a request and bind it to this client.
   app.post('/login/start', async (_req, res) => {

@@ -11,11 +11,13 @@ import {
 /** What the site remembers about a logged-in agent (the verified passport, trimmed). */
 export interface AgentSession {
   agentId: string;
-  userId: string;
+  /** The agent's owner; `null` when the passport names none (the hosted platform may omit it). */
+  userId: string | null;
   userKycLevel: number | string | null;
   agentReputation: number | null;
   loginRequestId: string;
-  passportId: string;
+  /** The passport's `jti`, when it has one. */
+  passportId: string | undefined;
   openedAt: string;
 }
 

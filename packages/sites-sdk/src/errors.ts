@@ -5,9 +5,10 @@ import { LimeError, type LimeErrorOptions } from '@lime/wire';
  * Why a passport was refused: every reason of the shared JWT verifier plus
  * the site-specific ones.
  *
- * - `replayed`: this `jti` was already accepted once (single use).
+ * - `replayed`: this passport (its `jti`, else its request) was already accepted once (single use).
  * - `request_id_mismatch`: `request_id` is not the login request you expected.
  * - `binding_id_mismatch`: `binding_id` is not the binding you expected.
+ * - `wrong_site`: `site_id` names another site than the `siteId` you configured.
  * - `replay_check_failed`: the replay store threw, so single use could not be
  *   checked (fail closed; the token may be fine — retry later).
  *
@@ -22,6 +23,7 @@ export type InvalidPassportReason =
   | 'replayed'
   | 'request_id_mismatch'
   | 'binding_id_mismatch'
+  | 'wrong_site'
   | 'replay_check_failed';
 
 /**
@@ -83,4 +85,63 @@ export class StreamClosedError extends LimeError {
   constructor(message = 'the LimeSite was closed', options: LimeErrorOptions = {}) {
     super('STREAM_CLOSED', message, options);
   }
+}
+
+/**
+ * The Core does not know this login request (PROTOCOL.md §3.1b: 404
+ * `REQUEST_NOT_FOUND`, or the hosted `SITE_LOGIN_REQUEST_NOT_FOUND`): it was
+ * never created, belongs to another site, or was forgotten. `waitForLogin()`
+ * rejects with this at once instead of waiting out its timeout.
+ *
+ * @example
+ * try { await site.waitForLogin(id) } catch (e) {
+ *   if (e instanceof LoginRequestNotFoundError) return res.status(404).end();
+ * }
+ */
+export class LoginRequestNotFoundError extends LimeError {
+  /** The login request the Core does not know. */
+  readonly loginRequestId: string;
+
+  constructor(loginRequestId: string, options: LimeErrorOptions = {}) {
+    super(
+      'LOGIN_REQUEST_NOT_FOUND',
+      `the Core does not know login request '${printable(loginRequestId)}' (never created, another site's, or expired and forgotten) — create a new request`,
+      options,
+    );
+    this.loginRequestId = loginRequestId;
+  }
+}
+
+/**
+ * The Core says the request was approved (status `APPROVED` or `DELIVERED`),
+ * but this instance never received its passport: it went to another
+ * connection of the site, or arrived while this stream was down and could not
+ * be replayed (the hosted platform promises neither broadcast nor resume).
+ * The login cannot be completed here; start a new login request.
+ *
+ * @example
+ * try { await site.waitForLogin(id) } catch (e) {
+ *   if (e instanceof PassportNotReceivedError) return restartLogin();
+ * }
+ */
+export class PassportNotReceivedError extends LimeError {
+  /** The login request that was approved elsewhere. */
+  readonly loginRequestId: string;
+  /** The status the Core reported (`APPROVED`, `DELIVERED`…). */
+  readonly loginStatus: string;
+
+  constructor(loginRequestId: string, status: string, options: LimeErrorOptions = {}) {
+    super(
+      'PASSPORT_NOT_RECEIVED',
+      `login request '${printable(loginRequestId)}' is ${printable(status)} at the Core, but its passport never reached this instance (delivered to another connection of the site, or sent while this stream was down) — create a new login request`,
+      options,
+    );
+    this.loginRequestId = loginRequestId;
+    this.loginStatus = status;
+  }
+}
+
+function printable(value: string): string {
+  const text = value.replace(/[^\x20-\x7e]/g, '?');
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -20,7 +20,13 @@ export {
   ValidationError,
 } from '@lime/wire';
 export type { InvalidPassportReason } from './errors.js';
-export { InvalidPassportError, LoginExpiredError, StreamClosedError } from './errors.js';
+export {
+  InvalidPassportError,
+  LoginExpiredError,
+  LoginRequestNotFoundError,
+  PassportNotReceivedError,
+  StreamClosedError,
+} from './errors.js';
 export type {
   BindingRequest,
   ClaimPassportOptions,
@@ -28,7 +34,9 @@ export type {
   CreateBindingRequestOptions,
   CreateLoginRequestOptions,
   EventsOptions,
+  GetLoginRequestOptions,
   LoginRequest,
+  LoginRequestStatus,
   VerifyBindingPassportOptions,
   VerifyPassportOptions,
   WaitForLoginOptions,

@@ -12,7 +12,12 @@ import {
   sleep,
   TimeoutError,
 } from '@lime/wire';
-import { InvalidPassportError, LoginExpiredError, StreamClosedError } from './errors.js';
+import {
+  InvalidPassportError,
+  LoginExpiredError,
+  LoginRequestNotFoundError,
+  StreamClosedError,
+} from './errors.js';
 import { DefaultTransport } from './internal/default-fetch.js';
 import { EventQueue } from './internal/event-queue.js';
 import { EventStream, type RawStreamMessage } from './internal/event-stream.js';
@@ -24,6 +29,7 @@ import {
 } from './internal/outcome-buffer.js';
 import { PassportVerifier } from './internal/passport-verifier.js';
 import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.js';
+import { StatusChecks } from './internal/status-checks.js';
 import type { LimeSiteOptions } from './options.js';
 import type { BindingPassport, Passport } from './passport.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-store.js';
@@ -41,6 +47,11 @@ const VERSION = '0.1.0';
 const MAX_EVENT_SIZE = 256 * 1024;
 /** Longest `createLoginRequest()` waits for the stream to open first, ms. */
 const OPEN_WAIT_MS = 5_000;
+/**
+ * After the Core reports a request approved, how long its passport may still
+ * take to reach this instance before `waitForLogin()` says it never will, ms.
+ */
+const PASSPORT_GRACE_MS = 5_000;
 
 /**
  * A login request created with {@link LimeSite.createLoginRequest}.
@@ -55,6 +66,26 @@ export interface LoginRequest {
   status: string;
   /** When the request expires unapproved. */
   expiresAt: Date;
+}
+
+/**
+ * One of your login requests as the Core reports it (PROTOCOL.md §3.1b).
+ *
+ * @example
+ * const { status } = await site.getLoginRequest(loginRequestId); // 'PENDING', 'APPROVED', …
+ */
+export interface LoginRequestStatus {
+  loginRequestId: string;
+  /**
+   * `PENDING`, `APPROVED` (an agent approved it; the passport is on its way),
+   * `DELIVERED` (a connection of your site received the passport) or
+   * `EXPIRED` — or whatever else the platform answers, as sent.
+   */
+  status: string;
+  /** `expires_at`, when the answer carries a readable one. */
+  expiresAt: Date | undefined;
+  /** The answer's `data`, as received. */
+  data: Record<string, unknown>;
 }
 
 /**
@@ -98,6 +129,16 @@ export interface CreateLoginRequestOptions {
 export interface CreateBindingRequestOptions {
   /** Absolute URL the user's browser returns to with `?passport=<JWT>`. */
   redirectUri: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of {@link LimeSite.getLoginRequest}.
+ *
+ * @example
+ * await site.getLoginRequest(id, { signal: AbortSignal.timeout(5_000) });
+ */
+export interface GetLoginRequestOptions {
   signal?: AbortSignal;
 }
 
@@ -225,6 +266,9 @@ export class LimeSite implements AsyncDisposable {
   private readonly stream: EventStream;
   private readonly outcomes: OutcomeBuffer;
   private readonly seen: SeenSet;
+  private readonly statusChecks: StatusChecks;
+  /** The stream has been open before: the next open follows a gap. */
+  private openedBefore = false;
   private readonly handlers = new Set<LoginHandler>();
   private readonly queues = new Set<EventQueue<SiteEvent>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
@@ -255,6 +299,8 @@ export class LimeSite implements AsyncDisposable {
     this.keys = new JwksCache({
       jwksUrl: resolved.jwks.url ?? this.http.url(PATHS.jwks),
       fetch,
+      // Not the runtime's default (`node`): an edge filter may refuse it.
+      headers: { 'user-agent': `lime-sites-sdk/${VERSION}` },
       cacheTtlMs: resolved.jwks.cacheTtl,
       minRefreshIntervalMs: resolved.jwks.minRefreshInterval,
       maxStaleMs: resolved.jwks.maxStale,
@@ -264,6 +310,8 @@ export class LimeSite implements AsyncDisposable {
     this.verifier = new PassportVerifier({
       keys: this.keys,
       issuer: resolved.issuer,
+      siteId: resolved.siteId,
+      requiredClaims: resolved.requiredPassportClaims,
       clockToleranceSeconds: resolved.clockTolerance,
       maxTokenLength: resolved.maxTokenLength,
       clock: Date.now,
@@ -286,6 +334,7 @@ export class LimeSite implements AsyncDisposable {
       maxDelayMs: resolved.reconnectMaxDelay,
       watchdogMs: resolved.watchdogTimeout,
       connectTimeoutMs: resolved.timeout,
+      authRetryMs: resolved.authRetryPeriod,
       maxEventSize: MAX_EVENT_SIZE,
       random: Math.random,
       onMessage: (message) => this.handleMessage(message),
@@ -293,6 +342,12 @@ export class LimeSite implements AsyncDisposable {
       onDisconnect: (error) => {
         this.emit({ type: 'disconnected', error });
         this.report(error);
+        // A refused credential is retried in the background for a while, but
+        // connect() was asked to tell now.
+        if (error.status === 401 || error.status === 403) {
+          for (const waiter of [...this.openWaiters]) waiter.reject(error);
+          this.openWaiters.clear();
+        }
       },
       onEnd: () =>
         this.emit({
@@ -301,6 +356,18 @@ export class LimeSite implements AsyncDisposable {
         }),
       onStop: (error) => this.handleStop(error),
     });
+    this.statusChecks = new StatusChecks(
+      {
+        read: (id) => this.getLoginRequest(id, { signal: this.closing.signal }),
+        arrived: (id) => this.seen.has(id) || this.outcomes.get(id) !== undefined,
+        connected: () => this.stream.isConnected,
+        fail: (id, error) => this.failWaiters(id, error),
+      },
+      {
+        intervalMs: resolved.statusCheckInterval,
+        graceMs: Math.min(PASSPORT_GRACE_MS, resolved.statusCheckInterval || PASSPORT_GRACE_MS),
+      },
+    );
   }
 
   /** True while the event stream is connected. */
@@ -337,6 +404,56 @@ export class LimeSite implements AsyncDisposable {
       loginRequestId,
       status: typeof data.status === 'string' ? data.status : 'PENDING',
       expiresAt: requireDate(data, 'expires_at', PATHS.createLoginRequest),
+    };
+  }
+
+  /**
+   * Read one of your login requests' status from the Core (PROTOCOL.md
+   * §3.1b). `waitForLogin()` uses it to fail fast; call it yourself to show
+   * progress or to reconcile after downtime. Throws
+   * {@link LoginRequestNotFoundError} for an id the Core does not know (or
+   * another site's).
+   *
+   * @example
+   * const { status } = await site.getLoginRequest(loginRequestId);
+   * if (status === 'EXPIRED') restartLogin();
+   */
+  async getLoginRequest(
+    requestId: string,
+    options: GetLoginRequestOptions = {},
+  ): Promise<LoginRequestStatus> {
+    this.assertOpen();
+    if (typeof requestId !== 'string' || requestId.length === 0) {
+      throw new TypeError('getLoginRequest: requestId must be a non-empty string');
+    }
+    let data: Record<string, unknown>;
+    try {
+      ({ data } = await this.http.request<Record<string, unknown>>(
+        'GET',
+        PATHS.loginRequest(requestId),
+        { signal: options.signal },
+      ));
+    } catch (error) {
+      // An unknown id, as the Core or the hosted platform spells it — not a
+      // missing route (`NOT_FOUND`), which says nothing about the request.
+      if (
+        error instanceof LimeError &&
+        error.status === 404 &&
+        (error.code === 'REQUEST_NOT_FOUND' || error.code === 'SITE_LOGIN_REQUEST_NOT_FOUND')
+      ) {
+        throw new LoginRequestNotFoundError(requestId, { cause: error });
+      }
+      throw error;
+    }
+    const expires = typeof data.expires_at === 'string' ? new Date(data.expires_at) : undefined;
+    return {
+      loginRequestId:
+        typeof data.login_request_id === 'string' && data.login_request_id.length > 0
+          ? data.login_request_id
+          : requestId,
+      status: typeof data.status === 'string' && data.status.length > 0 ? data.status : 'UNKNOWN',
+      expiresAt: expires && !Number.isNaN(expires.getTime()) ? expires : undefined,
+      data,
     };
   }
 
@@ -475,7 +592,10 @@ export class LimeSite implements AsyncDisposable {
         signal?.removeEventListener('abort', onAbort);
         const set = this.waiters.get(requestId);
         set?.delete(waiter);
-        if (set?.size === 0) this.waiters.delete(requestId);
+        if (set?.size === 0) {
+          this.waiters.delete(requestId);
+          this.statusChecks.unwatch(requestId);
+        }
       };
       const waiter: Waiter = {
         resolve: (passport) => {
@@ -506,6 +626,7 @@ export class LimeSite implements AsyncDisposable {
         this.waiters.set(requestId, set);
       }
       set.add(waiter);
+      this.statusChecks.watch(requestId);
     });
   }
 
@@ -651,14 +772,15 @@ export class LimeSite implements AsyncDisposable {
     if (
       typeof passport !== 'object' ||
       passport === null ||
-      typeof passport.jti !== 'string' ||
-      passport.jti.length === 0 ||
+      typeof passport.requestId !== 'string' ||
+      passport.requestId.length === 0 ||
+      (passport.jti !== undefined && (typeof passport.jti !== 'string' || passport.jti === '')) ||
       !(passport.expiresAt instanceof Date) ||
       Number.isNaN(passport.expiresAt.getTime())
     ) {
       return Promise.reject(
         new TypeError(
-          'claimPassport: passport must be a Passport from onLogin(), events() or waitForLogin() (with jti and expiresAt)',
+          'claimPassport: passport must be a Passport from onLogin(), events() or waitForLogin() (with requestId and expiresAt)',
         ),
       );
     }
@@ -696,6 +818,7 @@ export class LimeSite implements AsyncDisposable {
     this.closed = true;
     this.closing.abort();
     this.stream.close();
+    this.statusChecks.close();
     const closedError = new StreamClosedError();
     this.rejectAll(closedError);
     for (const waiter of [...this.openWaiters]) waiter.reject(closedError);
@@ -814,6 +937,17 @@ export class LimeSite implements AsyncDisposable {
     for (const waiter of [...this.openWaiters]) waiter.resolve();
     this.openWaiters.clear();
     this.emit({ type: 'connected' });
+    // After a gap, what was approved meanwhile may never come (no resume on
+    // the hosted platform): ask the Core about every waiting request.
+    if (this.openedBefore) this.statusChecks.checkAll();
+    this.openedBefore = true;
+  }
+
+  /** Reject every `waitForLogin()` of one request (status checks). */
+  private failWaiters(requestId: string, error: LimeError): void {
+    const set = this.waiters.get(requestId);
+    if (!set) return;
+    for (const waiter of [...set]) waiter.reject(error);
   }
 
   private handleStop(error: LimeError): void {
@@ -868,8 +1002,12 @@ export class LimeSite implements AsyncDisposable {
       }
       case 'resync': {
         this.enqueue(() => this.deliverResync());
+        this.statusChecks.checkAll();
         return;
       }
+      case 'keepalive':
+        this.stream.noteKeepalive();
+        return;
       case 'error': {
         const code = typeof e.code === 'string' ? e.code : 'STREAM_ERROR';
         const text =
@@ -967,7 +1105,14 @@ export class LimeSite implements AsyncDisposable {
     return () => {
       if (this.closed) return;
       this.record(requestId, { kind: 'approved', passport, taken: false });
-      const event: LoginEvent = { type: 'login', requestId, passport, redirectUrl, eventId };
+      const event: LoginEvent = {
+        type: 'login',
+        requestId,
+        passport,
+        passportJwt: jwt,
+        redirectUrl,
+        eventId,
+      };
       this.emit(event);
       this.callHandlers(requestId, passport, event);
     };

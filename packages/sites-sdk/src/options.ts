@@ -59,10 +59,33 @@ export interface LimeSiteOptions {
   reconnectMaxDelay?: number;
   /**
    * Reconnect when no byte (keepalives included) arrived on the stream for
-   * this long, milliseconds. The Core sends a keepalive every 15 s.
-   * @default 35_000
+   * this long, milliseconds. The hosted platform's keepalive cadence is not
+   * known and the Python listener tolerates 310 s, so that is the default;
+   * once the stream has shown its own cadence (three keepalives N s apart:
+   * the reference Core sends one every 15 s), the limit drops to 2.5 × N.
+   * @default 310_000
    */
   watchdogTimeout?: number;
+  /**
+   * How long the stream keeps retrying when the server refuses the site
+   * token (401/403), milliseconds — a deploy or an auth blip must not stop
+   * logins for good. Retries back off from 5 s to 60 s; each refusal goes to
+   * `onError` and `connect()` rejects on the first one. After this long the
+   * stream stops with the typed error (`AuthenticationError` /
+   * `PermissionDeniedError`). 0 stops at the first refusal.
+   * @default 300_000
+   */
+  authRetryPeriod?: number;
+  /**
+   * While `waitForLogin()` waits, how often it asks the Core for the
+   * request's status (PROTOCOL.md §3.1b, `getLoginRequest`), milliseconds. It
+   * also asks once when the wait starts and after every stream gap. Fails
+   * fast on an unknown or expired id, and tells "approved, but the passport
+   * went to another connection or arrived while this one was down" from
+   * "still pending". 0 checks only at the start and after gaps.
+   * @default 30_000
+   */
+  statusCheckInterval?: number;
   /** JWKS cache settings. */
   jwks?: LimeSiteJwksOptions;
   /**
@@ -70,8 +93,21 @@ export interface LimeSiteOptions {
    * @default process.env.LIME_JWT_VERIFY_LEEWAY_SECONDS ?? 30
    */
   clockTolerance?: number;
-  /** Expected `iss` of passports; unchecked when absent. @default undefined */
+  /** Expected `iss` of passports, checked when a passport carries one. @default undefined (unchecked) */
   issuer?: string;
+  /**
+   * This site's id (`site_id`): a passport naming another site is refused
+   * (`wrong_site`). @default undefined (unchecked)
+   */
+  siteId?: string;
+  /**
+   * Claims a passport must carry, beyond what every passport must (signature,
+   * `aud`, `exp`, `iat`, `request_id`, an agent id). The hosted platform may
+   * leave these out (PROTOCOL.md §4), so by default each is checked only when
+   * present; single use is keyed on `jti`, else on `request_id`.
+   * @default []
+   */
+  requiredPassportClaims?: readonly ('iss' | 'jti' | 'site_id' | 'typ')[];
   /**
    * Where `verifyPassport()`/`verifyBindingPassport()` record used `jti`s.
    * Share one across instances (Redis…) when several processes verify tokens.

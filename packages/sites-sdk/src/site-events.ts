@@ -19,6 +19,12 @@ export interface LoginEvent {
    * before binding it to a session (every instance sees every event).
    */
   passport: Passport;
+  /**
+   * The passport as received (the signed JWT), for audit logs or to hand on
+   * as Python users do. It is a bearer credential of this login: never log it
+   * in clear, never send it to the agent.
+   */
+  passportJwt: string;
   /** `redirect_url` of the event, when the Core sent one. */
   redirectUrl: string | undefined;
   /** SSE event id (resumption sequence), when the server sent one. */

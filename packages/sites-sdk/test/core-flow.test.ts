@@ -220,9 +220,13 @@ describe('against the reference Core', () => {
     }
   });
 
-  it('a revoked site token stops the stream with AuthenticationError', async () => {
+  it('a revoked site token stops the stream with AuthenticationError once authRetryPeriod is over', async () => {
     const own = await core.admin.createSite({ name: 'revoked' });
-    const { s, errors } = newSite({ siteToken: own.siteToken, reconnectMinDelay: 50 });
+    const { s, errors } = newSite({
+      siteToken: own.siteToken,
+      reconnectMinDelay: 50,
+      authRetryPeriod: 1_000,
+    });
     await s.connect();
     const { loginRequestId } = await s.createLoginRequest();
     const waiting = s.waitForLogin(loginRequestId);

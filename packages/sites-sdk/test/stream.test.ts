@@ -260,41 +260,87 @@ describe('reconnect policy', () => {
 });
 
 describe('credential refused', () => {
-  it('401 stops the stream for good and rejects waiters and iterators', async () => {
+  it('a persistent 401 is retried for authRetryPeriod (5 s doubling to 60 s), then stops for good', async () => {
     const { site, core, errors } = makeSite(() =>
       json({ ok: false, error: { code: 'SITE_TOKEN_INVALID', message: 'bad token' } }, 401),
     );
-    const waiting = expect(site.waitForLogin('lr_1')).rejects.toBeInstanceOf(AuthenticationError);
-    const iterator = site.events();
-    const next = expect(iterator.next()).rejects.toBeInstanceOf(AuthenticationError);
+    let settled = false;
+    const waiting = site.waitForLogin('lr_1', { timeout: 3_600_000 }).catch((e: unknown) => {
+      settled = true;
+      return e;
+    });
+    const seen: string[] = [];
+    const drained = (async () => {
+      try {
+        for await (const event of site.events()) seen.push(event.type);
+        return 'ended';
+      } catch (error) {
+        return error;
+      }
+    })();
+    await tick(290_000);
+    // Still retrying, waiters still waiting: a deploy or an auth blip must not end logins.
+    expect(settled).toBe(false);
+    const during = core.calls.stream.length;
+    expect(during).toBeGreaterThanOrEqual(7); // 0, 5, 15, 35, 75, 135, 195, 255 s
+    expect(errors[0]!.message).toMatch(/retrying for up to 300 s/);
     await tick(10 * 60_000);
-    expect(core.calls.stream).toHaveLength(1);
-    await waiting;
-    await next;
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(AuthenticationError);
-    expect(errors[0]!.code).toBe('SITE_TOKEN_INVALID');
-    expect(errors[0]!.message).not.toContain('st_test');
+    expect(core.calls.stream.length).toBeLessThanOrEqual(during + 1); // the last try at 300 s
+    expect(await waiting).toBeInstanceOf(AuthenticationError);
+    expect(await drained).toBeInstanceOf(AuthenticationError);
+    expect(seen.length).toBeGreaterThanOrEqual(7); // each refusal was a 'disconnected' event
+    expect(new Set(seen)).toEqual(new Set(['disconnected']));
+    const final = errors.at(-1)!;
+    expect(final).toBeInstanceOf(AuthenticationError);
+    expect(final.code).toBe('SITE_TOKEN_INVALID');
+    expect(final.message).toMatch(/still refused after 300 s of retries — the stream stopped/);
+    expect(errors.every((e) => !e.message.includes('st_test'))).toBe(true);
     // Later waiters fail at once; lazy subscribers do not restart the stream.
+    const calls = core.calls.stream.length;
     await expect(site.waitForLogin('lr_2')).rejects.toBeInstanceOf(AuthenticationError);
     site.onLogin(() => {});
     await tick(60_000);
-    expect(core.calls.stream).toHaveLength(1);
+    expect(core.calls.stream).toHaveLength(calls);
   });
 
-  it('403 (suspended site) stops too; connect() rejects with it', async () => {
-    const { site, core } = makeSite(() =>
+  it('a transient 401/403 (a deploy) is survived: the stream comes back and delivers', async () => {
+    const { handles, stream } = scripted();
+    let refusals = 0;
+    const { site } = makeSite((r) =>
+      refusals++ < 2
+        ? json({ ok: false, error: { code: 'SITE_SUSPENDED', message: 'deploying' } }, 403)
+        : stream(r),
+    );
+    const passport = site.waitForLogin('lr_ok');
+    await tick(20_000);
+    expect(handles).toHaveLength(1);
+    handles[0]!.push(approved('lr_ok', 1));
+    await tick(10);
+    await expect(passport).resolves.toMatchObject({ requestId: 'lr_ok' });
+  });
+
+  it('connect() rejects on the first refusal (credential codes are AuthenticationError at any status)', async () => {
+    const { site } = makeSite(() =>
       json({ ok: false, error: { code: 'SITE_SUSPENDED', message: 'suspended' } }, 403),
     );
     const connecting = site.connect();
-    const assertion = expect(connecting).rejects.toBeInstanceOf(PermissionDeniedError);
+    const assertion = expect(connecting).rejects.toBeInstanceOf(AuthenticationError);
     await tick(100);
     await assertion;
+  });
+
+  it('authRetryPeriod: 0 stops at the first refusal, as before', async () => {
+    const { site, core } = makeSite(
+      () => json({ ok: false, error: { code: 'FORBIDDEN', message: 'no' } }, 403),
+      { authRetryPeriod: 0 },
+    );
+    const waiting = expect(site.waitForLogin('lr_1')).rejects.toBeInstanceOf(PermissionDeniedError);
     await tick(60_000);
+    await waiting;
     expect(core.calls.stream).toHaveLength(1);
   });
 
-  it('401 on a reconnect (token revoked meanwhile) stops as well', async () => {
+  it('401 on a reconnect (token revoked meanwhile) is retried, then stops', async () => {
     let calls = 0;
     const { handles, stream } = scripted();
     const { site, core, errors } = makeSite(
@@ -302,14 +348,15 @@ describe('credential refused', () => {
         calls++ === 0
           ? stream(r)
           : json({ ok: false, error: { code: 'SITE_TOKEN_INVALID', message: 'revoked' } }, 401),
-      { reconnectMinDelay: 10 },
+      { reconnectMinDelay: 10, authRetryPeriod: 30_000 },
     );
     site.onLogin(() => {});
     await tick();
     handles[0]!.fail();
-    await tick(60_000);
-    expect(core.calls.stream).toHaveLength(2);
+    await tick(10 * 60_000);
+    expect(core.calls.stream.length).toBeGreaterThan(2);
     expect(errors.at(-1)).toBeInstanceOf(AuthenticationError);
+    expect(errors.at(-1)!.message).toMatch(/still refused after 30 s/);
   });
 });
 

@@ -176,8 +176,8 @@ const attacks: Array<[string, () => unknown, InvalidPassportReason]> = [
     'expired',
   ],
   [
-    'iat in the future beyond tolerance',
-    () => mintPassport({ iat: now() + 60, exp: now() + 120 }),
+    'iat in the future beyond the 60 s bound',
+    () => mintPassport({ iat: now() + 90, exp: now() + 150 }),
     'issued_in_future',
   ],
   ['nbf in the future', () => mintPassport({ nbf: now() + 600 }), 'not_yet_valid'],
@@ -193,10 +193,16 @@ const attacks: Array<[string, () => unknown, InvalidPassportReason]> = [
   ['no iat', () => mintPassport({ iat: undefined }), 'missing_claim'],
   ['no sub', () => mintPassport({ sub: undefined }), 'missing_claim'],
   ['sub not a string', () => mintPassport({ sub: 42 }), 'invalid_claim'],
-  ['no jti', () => mintPassport({ jti: undefined }), 'missing_claim'],
   ['empty jti', () => mintPassport({ jti: '' }), 'invalid_claim'],
   ['no request_id', () => mintPassport({ request_id: undefined }), 'missing_claim'],
-  ['no user_id', () => mintPassport({ user_id: undefined }), 'missing_claim'],
+  [
+    'two different agents (sub and agent_id)',
+    () => mintPassport({ agent_id: 'ag_other' }),
+    'invalid_claim',
+  ],
+  ['no agent at all (neither sub nor agent_id)', () => mintPassport({ sub: '' }), 'invalid_claim'],
+  ['jti not a string', () => mintPassport({ jti: 7 }), 'invalid_claim'],
+  ['site_id not a string', () => mintPassport({ site_id: ['site_test'] }), 'invalid_claim'],
   ['aud as an array', () => mintPassport({ aud: ['lime-site-login'] }), 'wrong_audience'],
   [
     'aud array with an extra audience',
@@ -207,16 +213,10 @@ const attacks: Array<[string, () => unknown, InvalidPassportReason]> = [
   ['MCP access token', () => mintMcpToken(key), 'wrong_audience'],
   ['binding passport', () => mintBindingPassport({}, key), 'wrong_audience'],
   ['wrong issuer', () => mintPassport({ iss: 'https://evil.example' }), 'wrong_issuer'],
-  ['no issuer while one is configured', () => mintPassport({ iss: undefined }), 'missing_claim'],
   [
     'request_id of another login',
     () => mintPassport({ request_id: 'lr_someone_else' }),
     'request_id_mismatch',
-  ],
-  [
-    'agent_reputation an object',
-    () => mintPassport({ agent_reputation: { v: 1 } }),
-    'invalid_claim',
   ],
   [
     'oversized token (refused before parsing)',

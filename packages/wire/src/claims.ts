@@ -1,5 +1,5 @@
 /**
- * JWT facts of PROTOCOL.md §4 (site passport), §5 (binding passport) and §7
+ * JWT facts of docs/protocol.md §4 (site passport), §5 (binding passport) and §7
  * (MCP access token).
  */
 
@@ -38,7 +38,7 @@ export interface RegisteredClaims {
   jti: string;
 }
 
-/** PROTOCOL.md §4: the site passport. `sub` is the agent id. */
+/** docs/protocol.md §4: the site passport. `sub` is the agent id. */
 export interface PassportClaims extends RegisteredClaims {
   aud: 'lime-site-login';
   request_id: string;
@@ -49,7 +49,47 @@ export interface PassportClaims extends RegisteredClaims {
   passport_version: number | string;
 }
 
-/** PROTOCOL.md §5: the binding passport. */
+/**
+ * A site passport as a verifier may receive it (docs/protocol.md §4 [hosted]):
+ * only `aud`, `iat`, `exp` and `request_id` are certain. The hosted platform
+ * may name the agent `agent_id` instead of `sub` and leave out `iss`, `jti`,
+ * `site_id` and `passport_version`; claim values may have odd types
+ * (`passport_version: "3"`, `user_id: null`).
+ */
+export interface ReceivedPassportClaims {
+  aud: string | string[];
+  iat: number;
+  exp: number;
+  request_id: string;
+  sub?: string;
+  agent_id?: string;
+  iss?: string;
+  jti?: string;
+  site_id?: string;
+  nbf?: number;
+  user_id?: unknown;
+  user_kyc_level?: unknown;
+  agent_reputation?: unknown;
+  passport_version?: unknown;
+  [claim: string]: unknown;
+}
+
+/** A binding passport as a verifier may receive it (§5): `binding_id` is certain, little else. */
+export interface ReceivedBindingPassportClaims {
+  aud: string | string[];
+  iat: number;
+  exp: number;
+  binding_id: string;
+  sub?: string;
+  agent_id?: string;
+  iss?: string;
+  jti?: string;
+  site_id?: string;
+  user_id?: unknown;
+  [claim: string]: unknown;
+}
+
+/** docs/protocol.md §5: the binding passport. */
 export interface BindingPassportClaims extends RegisteredClaims {
   aud: 'lime-binding';
   binding_id: string;
@@ -58,7 +98,7 @@ export interface BindingPassportClaims extends RegisteredClaims {
   [claim: string]: unknown;
 }
 
-/** PROTOCOL.md §7: the MCP access token. */
+/** docs/protocol.md §7: the MCP access token. */
 export interface McpTokenClaims extends RegisteredClaims {
   aud: 'mcp' | ['mcp', string];
   domain?: string;
@@ -72,7 +112,7 @@ export const MCP_FORBIDDEN_CLAIMS = ['user_id', 'passport_version', 'request_id'
 /** Default scope of MCP tokens (space separated). */
 export const MCP_DEFAULT_SCOPE = 'mcp';
 
-/** Exact key set of a successful token endpoint answer (PROTOCOL.md §7). */
+/** Exact key set of a successful token endpoint answer (docs/protocol.md §7). */
 export const OAUTH_TOKEN_RESPONSE_KEYS = ['access_token', 'token_type', 'expires_in'] as const;
 
 export interface OAuthTokenResponse {
@@ -100,7 +140,7 @@ export interface RsaPublicJwk {
   e: string;
 }
 
-/** A JWK Set, raw or in the legacy envelope (PROTOCOL.md §6). */
+/** A JWK Set, raw or in the legacy envelope (docs/protocol.md §6). */
 export interface JwksDocument {
   keys: RsaPublicJwk[];
 }

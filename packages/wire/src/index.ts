@@ -1,5 +1,5 @@
-// The wire facts shared by the reference Core and the three SDKs. Private:
-// bundled into each published package, never published on its own.
+// The wire facts shared by the reference Core and the three SDKs. Published
+// as a dependency of each SDK; users never import it directly (see README.md).
 
 export type {
   AuthorizationServerMetadata,
@@ -8,6 +8,8 @@ export type {
   McpTokenClaims,
   OAuthTokenResponse,
   PassportClaims,
+  ReceivedBindingPassportClaims,
+  ReceivedPassportClaims,
   RegisteredClaims,
   RsaPublicJwk,
 } from './claims.js';

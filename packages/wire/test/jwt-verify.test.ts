@@ -520,3 +520,40 @@ describe('verifyNow', () => {
     });
   });
 });
+
+describe('presence-driven policy (hosted passports may lack sub, iss, typ)', () => {
+  const run = (token: string, policy: Partial<JwtPolicy>) =>
+    reasonOf(setup('node', { requiredClaims: [], ...policy }).verify(token));
+
+  it('requireSubject: false accepts a token without sub; the default still requires it', async () => {
+    const token = signRaw(header(), claims({ sub: undefined, agent_id: 'agent_1' }), k1);
+    expect(await run(token, {})).toBe('missing_claim');
+    expect(await run(token, { requireSubject: false })).toBe('accepted');
+  });
+
+  it('requireIssuer: false checks iss only when present', async () => {
+    const noIss = signRaw(header(), claims({ iss: undefined }), k1);
+    const wrongIss = signRaw(header(), claims({ iss: 'https://evil.test' }), k1);
+    expect(await run(noIss, {})).toBe('missing_claim');
+    expect(await run(noIss, { requireIssuer: false })).toBe('accepted');
+    expect(await run(wrongIss, { requireIssuer: false })).toBe('wrong_issuer');
+  });
+
+  it('requireType: true refuses a header without typ; typ is checked whenever present', async () => {
+    const noTyp = signRaw(header({ typ: undefined }), claims(), k1);
+    const oddTyp = signRaw(header({ typ: 'at+jwt' }), claims(), k1);
+    expect(await run(noTyp, {})).toBe('accepted');
+    expect(await run(noTyp, { requireType: true })).toBe('forbidden_header');
+    expect(await run(oddTyp, {})).toBe('forbidden_header');
+  });
+
+  it('futureIatToleranceSeconds widens only the iat bound', async () => {
+    const ahead = signRaw(header(), claims({ iat: NOW + 55, exp: NOW + 115 }), k1);
+    expect(await run(ahead, {})).toBe('issued_in_future');
+    expect(await run(ahead, { futureIatToleranceSeconds: 60 })).toBe('accepted');
+    expect(() => setup('node', { futureIatToleranceSeconds: 601 })).toThrow(
+      /futureIatToleranceSeconds/,
+    );
+    expect(() => setup('node', { requireIssuer: 'yes' as never })).toThrow(/requireIssuer/);
+  });
+});

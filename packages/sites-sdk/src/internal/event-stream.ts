@@ -13,7 +13,7 @@ import {
   sameOriginRedirectsOnly,
   TimeoutError,
 } from '@lime/wire';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { SseDecoder, SseOverflowError } from './sse-decoder.js';
 
 /** One SSE message as the stream hands it on: the `id:` (if any) and the `data:`. */
 export interface RawStreamMessage {
@@ -33,8 +33,13 @@ export interface EventStreamOptions {
   minDelayMs: number;
   /** Largest reconnect delay, ms (also caps the server's `retry:`). */
   maxDelayMs: number;
-  /** Reconnect when no byte arrived for this long, ms. */
+  /**
+   * Reconnect when no byte arrived for this long, ms — the upper bound: once
+   * keepalives have shown the server's cadence, 2.5 × that cadence.
+   */
   watchdogMs: number;
+  /** How long 401/403 refusals are retried before the stream stops, ms (0: stop at once). */
+  authRetryMs: number;
   /** How long the response headers may take, ms. */
   connectTimeoutMs: number;
   /** Largest SSE event (characters) buffered before the connection is dropped. */
@@ -46,9 +51,17 @@ export interface EventStreamOptions {
   onDisconnect: (error: LimeError) => void;
   /** The server ended the stream cleanly (restart, deploy); it will reconnect. */
   onEnd: () => void;
-  /** The stream stopped for good (401/403): no more reconnects. */
+  /** The stream stopped for good (401/403 past `authRetryMs`, a redirect): no more reconnects. */
   onStop: (error: LimeError) => void;
 }
+
+/** Delays between retries of a refused credential, ms: 5 s doubling to 60 s. */
+const AUTH_RETRY_FIRST_MS = 5_000;
+const AUTH_RETRY_MAX_MS = 60_000;
+/** Keepalive intervals remembered to learn the server's cadence. */
+const CADENCE_SAMPLES = 3;
+/** The silence limit never drops below this, however fast the keepalives, ms. */
+const MIN_LEARNED_SILENCE_MS = 1_000;
 
 /** Longest `Retry-After` honoured on the stream, ms: beyond it, the server is being odd. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
@@ -81,6 +94,10 @@ export class EventStream {
   private current: AbortController | undefined;
   private wake: (() => void) | undefined;
   private connected = false;
+  /** When the current run of 401/403 refusals began. */
+  private refusedSince: number | undefined;
+  private lastKeepaliveAt: number | undefined;
+  private readonly cadence: number[] = [];
 
   /** The stream carries the site token: redirects never leave the origin. */
   private readonly fetch: FetchLike;
@@ -102,6 +119,30 @@ export class EventStream {
   /** True once stopped by a credential failure (until `start()` again). */
   get isStopped(): boolean {
     return this.state === 'stopped';
+  }
+
+  /**
+   * A keepalive arrived (a `keepalive` event or a comment line): the
+   * intervals teach the watchdog the server's cadence (PROTOCOL.md §3.5).
+   */
+  noteKeepalive(): void {
+    const now = Date.now();
+    if (this.lastKeepaliveAt !== undefined) {
+      this.cadence.push(now - this.lastKeepaliveAt);
+      if (this.cadence.length > CADENCE_SAMPLES) this.cadence.shift();
+    }
+    this.lastKeepaliveAt = now;
+  }
+
+  /**
+   * How long silence is tolerated now, ms: `watchdogMs` (310 s by default,
+   * as the Python listener) until three keepalives have shown the cadence,
+   * then 2.5 × the longest recent interval, never above `watchdogMs`.
+   */
+  get silenceLimitMs(): number {
+    if (this.cadence.length < 2) return this.options.watchdogMs;
+    const learned = Math.ceil(2.5 * Math.max(...this.cadence));
+    return Math.min(this.options.watchdogMs, Math.max(MIN_LEARNED_SILENCE_MS, learned));
   }
 
   /** Start (or restart after a stop); a no-op while running. */
@@ -133,6 +174,9 @@ export class EventStream {
         openedAt = Date.now();
         this.messages = 0;
         this.connected = true;
+        this.refusedSince = undefined;
+        // An interval across a reconnect is not a keepalive cadence.
+        this.lastKeepaliveAt = undefined;
         this.options.onOpen();
         await this.consume(response);
         if (!this.running) break;
@@ -145,9 +189,18 @@ export class EventStream {
         this.connected = false;
         if (!this.running) break;
         const limeError = toLimeError(error);
+        const retryRefusal = this.retryRefusal(limeError);
+        if (retryRefusal !== undefined) {
+          this.options.onDisconnect(limeError);
+          delay = retryRefusal;
+          this.connected = false;
+          if (!this.running) break;
+          await this.pause(delay);
+          continue;
+        }
         if (isFatal(limeError)) {
           this.state = 'stopped';
-          this.options.onStop(limeError);
+          this.options.onStop(finalRefusal(limeError, this.options.authRetryMs));
           return;
         }
         // The server refused our resume point (a malformed or foreign id): asking
@@ -165,6 +218,31 @@ export class EventStream {
       await this.pause(delay);
     }
     this.connected = false;
+  }
+
+  /**
+   * A 401/403 may be a deploy or an auth blip (PROTOCOL.md §3.5): retry it
+   * with a long backoff (5 s doubling to 60 s, `Retry-After` honoured) for
+   * `authRetryMs` before stopping. The delay to wait, or undefined to stop.
+   */
+  private retryRefusal(error: LimeError): number | undefined {
+    const status = error.status ?? 0;
+    if (status !== 401 && status !== 403) return undefined;
+    const now = Date.now();
+    this.refusedSince ??= now;
+    const left = this.refusedSince + this.options.authRetryMs - now;
+    if (left <= 0) return undefined;
+    const failures = Math.max(
+      0,
+      Math.round(Math.log2((now - this.refusedSince) / AUTH_RETRY_FIRST_MS + 1)),
+    );
+    let delay = Math.min(AUTH_RETRY_MAX_MS, AUTH_RETRY_FIRST_MS * 2 ** failures);
+    const retryAfter = error.headers
+      ? parseRetryAfter(error.headers.get(HEADERS.retryAfter))
+      : undefined;
+    if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000);
+    // The last try happens when the period ends, not a whole backoff after it.
+    return Math.min(delay, left);
   }
 
   /** A connection that delivered an event or stayed up a while proves the server is fine. */
@@ -242,9 +320,12 @@ export class EventStream {
         });
       }
       // Still under the connect timer, so a refusal whose body stalls cannot hang us.
-      if (response.status !== 200) throw await refusal(response);
+      if (response.status !== 200) throw await refusal(response, this.options.authRetryMs);
+      // Any content type is taken (a missing one, `text/event-stream; charset=…`,
+      // a proxy's `text/plain`), as the Python listener does — except a page or a
+      // JSON document, which means the API base points somewhere else.
       const type = response.headers.get('content-type') ?? '';
-      if (!type.toLowerCase().startsWith('text/event-stream')) {
+      if (/^\s*(text\/html|application\/(xhtml\+xml|json|problem\+json))/i.test(type)) {
         await response.body?.cancel().catch(() => {});
         throw new InvalidResponseError(
           `the event stream answered 200 with content-type '${type.slice(0, 60)}', expected 'text/event-stream' — is the API base right?`,
@@ -269,27 +350,31 @@ export class EventStream {
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let failure: LimeError | undefined;
-    const parser = createParser({
-      maxBufferSize: this.options.maxEventSize,
-      onEvent: (message: EventSourceMessage) => {
-        this.messages++;
-        if (message.id !== undefined) this.lastEventId = message.id;
-        this.options.onMessage({ id: message.id, data: message.data });
+    const decoder2 = new SseDecoder(
+      {
+        onMessage: (message) => {
+          this.messages++;
+          this.options.onMessage(message);
+        },
+        onId: (id) => {
+          this.lastEventId = id;
+        },
+        onRetry: (ms) => {
+          this.serverRetryMs = ms;
+        },
+        onComment: () => this.noteKeepalive(),
       },
-      onRetry: (ms: number) => {
-        if (Number.isFinite(ms) && ms >= 0) this.serverRetryMs = ms;
-      },
-      onError: (error) => {
-        if (error.type === 'max-buffer-size-exceeded') {
-          failure = new InvalidResponseError(
-            `an event on the stream exceeded ${this.options.maxEventSize} characters; reconnecting`,
-            { cause: error },
-          );
-          controller.abort();
-        }
-        // Unknown fields and bad `retry:` values are ignored, as browsers do.
-      },
-    });
+      this.options.maxEventSize,
+    );
+    const feed = (text: string) => {
+      try {
+        decoder2.feed(text);
+      } catch (error) {
+        if (!(error instanceof SseOverflowError)) throw error;
+        failure = new InvalidResponseError(`${error.message}; reconnecting`, { cause: error });
+        controller.abort();
+      }
+    };
     let silent = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
@@ -297,7 +382,7 @@ export class EventStream {
       watchdog = setTimeout(() => {
         silent = true;
         controller.abort();
-      }, this.options.watchdogMs);
+      }, this.silenceLimitMs);
     };
     const onAbort = () => {
       void reader.cancel().catch(() => {});
@@ -308,17 +393,20 @@ export class EventStream {
       for (;;) {
         const { done, value } = await reader.read();
         if (failure) throw failure;
-        if (silent) throw silence(this.options.watchdogMs);
+        if (silent) throw silence(this.silenceLimitMs);
         if (done) break;
-        arm();
-        parser.feed(decoder.decode(value, { stream: true }));
+        feed(decoder.decode(value, { stream: true }));
         if (failure) throw failure;
+        // Re-armed after the bytes are read: a keepalive in them may have
+        // just taught the watchdog a shorter limit.
+        arm();
       }
       if (!this.running) return;
-      parser.feed(decoder.decode());
+      feed(decoder.decode());
+      decoder2.end();
     } catch (error) {
       if (failure) throw failure;
-      if (silent) throw silence(this.options.watchdogMs);
+      if (silent) throw silence(this.silenceLimitMs);
       if (!this.running) throw new AbortError('the event stream was closed');
       if (error instanceof LimeError) throw error;
       throw new ConnectionError(`the event stream dropped: ${describe(error)}; reconnecting`, {
@@ -339,9 +427,10 @@ function silence(ms: number): TimeoutError {
 }
 
 /**
- * 401 and 403 stop the stream: the credential is wrong, revoked or the site
- * suspended. So does a redirect off the API origin (`UNEXPECTED_REDIRECT`):
- * the API base is misconfigured, and reconnecting will not fix it.
+ * 401 and 403 stop the stream once they outlast `authRetryMs`: the credential
+ * is wrong, revoked or the site suspended. So does a redirect off the API
+ * origin (`UNEXPECTED_REDIRECT`) at once: the API base is misconfigured, and
+ * reconnecting will not fix it.
  */
 function isFatal(error: LimeError): boolean {
   const status = error.status ?? 0;
@@ -360,8 +449,25 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+/** The error that stops the stream: a refusal that outlasted the retry period says so. */
+function finalRefusal(error: LimeError, authRetryMs: number): LimeError {
+  const status = error.status ?? 0;
+  if ((status !== 401 && status !== 403) || authRetryMs <= 0) return error;
+  const Cls = errorClassFor(status, error.code);
+  const message = error.message.replace(
+    /; retrying for up to \d+ s$/,
+    `; still refused after ${Math.round(authRetryMs / 1000)} s of retries — the stream stopped: check LIME_SITE_TOKEN (rotated, revoked or suspended?)`,
+  );
+  return new Cls(error.code, message, {
+    status,
+    ...(error.headers ? { headers: error.headers } : {}),
+    ...(error.requestId ? { requestId: error.requestId } : {}),
+    cause: error,
+  });
+}
+
 /** Turn a non-200 answer into the typed error of its status and envelope. */
-async function refusal(response: Response): Promise<LimeError> {
+async function refusal(response: Response, authRetryMs: number): Promise<LimeError> {
   const { status, headers } = response;
   let code = status >= 500 ? 'SERVER_ERROR' : `HTTP_${status}`;
   let message = `the event stream answered ${status}`;
@@ -380,7 +486,9 @@ async function refusal(response: Response): Promise<LimeError> {
   const requestId = headers.get(HEADERS.requestId) ?? undefined;
   const what =
     status === 401 || status === 403
-      ? 'the site token was refused; the stream stopped — check LIME_SITE_TOKEN (rotated, revoked or suspended?)'
+      ? authRetryMs > 0
+        ? `the site token was refused; retrying for up to ${Math.round(authRetryMs / 1000)} s`
+        : 'the site token was refused; the stream stopped — check LIME_SITE_TOKEN (rotated, revoked or suspended?)'
       : status >= 300 && status < 400
         ? 'the stream stopped'
         : 'reconnecting with backoff';

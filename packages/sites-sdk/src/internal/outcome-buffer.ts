@@ -70,6 +70,11 @@ export class SeenSet {
 
   constructor(private readonly maxEntries: number) {}
 
+  /** Was `id` recorded (and not yet evicted)? */
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
   /** Record `id`; false when it was already there. */
   add(id: string): boolean {
     if (this.ids.has(id)) return false;

@@ -1,26 +1,38 @@
 import {
   AUDIENCE,
-  type BindingPassportClaims,
   createJwtVerifier,
   type JwksCache,
-  type JwtClaims,
   JwtVerificationError,
   type JwtVerifyFunction,
   LIFETIMES,
-  type PassportClaims,
+  type ReceivedBindingPassportClaims,
+  type ReceivedPassportClaims,
   type VerifiedJwt,
 } from '@lime/wire';
 import { InvalidPassportError } from '../errors.js';
 import type { BindingPassport, Passport } from '../passport.js';
 import type { ReplayStore } from '../replay-store.js';
 
+/** Claims checked only when present unless the user asks for them (PROTOCOL.md §4). */
+export type OptionalPassportClaim = 'iss' | 'jti' | 'site_id' | 'typ';
+
 export interface PassportVerifierOptions {
   keys: JwksCache;
   issuer: string | undefined;
+  /** This site's id, when known: a `site_id` claim must name it. */
+  siteId: string | undefined;
+  /** Claims of {@link OptionalPassportClaim} the user requires. */
+  requiredClaims: readonly OptionalPassportClaim[];
   clockToleranceSeconds: number;
   maxTokenLength: number;
   clock: () => number;
 }
+
+/** Claims as the shared verifier hands them on: only what it checked is certain. */
+type Claims = ReceivedPassportClaims | ReceivedBindingPassportClaims;
+
+/** A fresh passport's `iat` may run this far ahead of our clock, seconds (PROTOCOL.md §4: ≥ 60). */
+const FUTURE_IAT_SECONDS = 60;
 
 type Kind = 'site' | 'binding';
 
@@ -30,37 +42,52 @@ const FUNCTION_OF: Record<Kind, string> = {
 };
 
 /**
- * Site-specific checks on top of the shared RS256 verifier: the two audiences
- * and lifetimes, `request_id` binding, typed claims, and single use of `jti`.
+ * Site-specific checks on top of the shared RS256 verifier. What the Python
+ * verifier requires (PROTOCOL.md §4, §5: `kid`, signature, `aud`, numeric
+ * `exp`/`iat`, lifetime, `request_id` or `binding_id`), plus the checks we
+ * add on purpose (alg pinned, `aud` exact, request binding, single use keyed
+ * on `jti`, else on the request). `iss`, `jti`, `site_id` and `typ` are
+ * checked when present and required only when the user asks; odd claim types
+ * are reported in `warnings`, not fatal.
  */
 export class PassportVerifier {
-  private readonly site: JwtVerifyFunction<JwtClaims>;
-  private readonly binding: JwtVerifyFunction<JwtClaims>;
+  private readonly site: JwtVerifyFunction<ReceivedPassportClaims>;
+  private readonly binding: JwtVerifyFunction<ReceivedBindingPassportClaims>;
   private readonly tolerance: number;
   private readonly clock: () => number;
+  private readonly siteId: string | undefined;
+  private readonly required: ReadonlySet<OptionalPassportClaim>;
 
   constructor(options: PassportVerifierOptions) {
+    this.required = new Set(options.requiredClaims);
+    const strings = (names: readonly OptionalPassportClaim[]) =>
+      names.filter((n) => n !== 'typ' && this.required.has(n));
     const common = {
       keys: options.keys,
       clockToleranceSeconds: options.clockToleranceSeconds,
+      futureIatToleranceSeconds: Math.max(FUTURE_IAT_SECONDS, options.clockToleranceSeconds),
       maxTokenLength: options.maxTokenLength,
       clock: options.clock,
+      requireSubject: false,
+      requireIssuer: this.required.has('iss'),
+      requireType: this.required.has('typ'),
       ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     };
     this.site = createJwtVerifier({
       ...common,
       audience: AUDIENCE.sitePassport,
       maxLifetimeSeconds: LIFETIMES.passportMax,
-      requiredClaims: ['jti', 'iss', 'request_id', 'site_id', 'user_id'],
+      requiredClaims: ['request_id', ...strings(['iss', 'jti', 'site_id'])],
     });
     this.binding = createJwtVerifier({
       ...common,
       audience: AUDIENCE.bindingPassport,
       maxLifetimeSeconds: LIFETIMES.bindingMax,
-      requiredClaims: ['jti', 'iss', 'binding_id'],
+      requiredClaims: ['binding_id', ...strings(['iss', 'jti'])],
     });
     this.tolerance = options.clockToleranceSeconds;
     this.clock = options.clock;
+    this.siteId = options.siteId;
   }
 
   /**
@@ -97,40 +124,49 @@ export class PassportVerifier {
   }
 
   private acceptSite(
-    claims: JwtClaims,
+    claims: ReceivedPassportClaims,
     expectedRequestId: string | undefined,
     replay: ReplayStore,
   ): Passport | Promise<Passport> {
-    const requestId = claims.request_id as string;
+    const requestId = claims.request_id;
     if (expectedRequestId !== undefined && requestId !== expectedRequestId) {
       throw new InvalidPassportError(
         'request_id_mismatch',
         `passport request_id was ${show(requestId)}, expected ${show(expectedRequestId)} — this passport answers another login request; do not bind it to this session`,
       );
     }
+    const siteId = optionalString(claims, 'site_id');
+    if (siteId !== undefined && this.siteId !== undefined && siteId !== this.siteId) {
+      throw new InvalidPassportError(
+        'wrong_site',
+        `passport site_id was ${show(siteId)}, expected ${show(this.siteId)} — it was issued for another site`,
+      );
+    }
+    const warnings: string[] = [];
     const passport: Passport = {
-      agentId: claims.sub,
-      userId: claims.user_id as string,
-      userKycLevel: kycLevel(claims.user_kyc_level),
-      agentReputation: reputation(claims.agent_reputation),
+      agentId: agentIdOf(claims, true) as string,
+      userId: userIdOf(claims.user_id, warnings),
+      userKycLevel: kycLevel(claims.user_kyc_level, warnings),
+      agentReputation: reputation(claims.agent_reputation, warnings),
       requestId,
-      siteId: claims.site_id as string,
-      jti: claims.jti as string,
-      issuer: claims.iss as string,
+      siteId,
+      jti: optionalString(claims, 'jti'),
+      issuer: issuerOf(claims, warnings),
       issuedAt: new Date(claims.iat * 1000),
       expiresAt: new Date(claims.exp * 1000),
-      passportVersion: version(claims.passport_version),
-      claims: claims as unknown as PassportClaims,
+      passportVersion: version(claims.passport_version, warnings),
+      warnings,
+      claims,
     };
-    return this.consume(replay, passport, claims.exp);
+    return this.consume(replay, passport, replayKeyOf(passport), claims.exp);
   }
 
   private acceptBinding(
-    claims: JwtClaims,
+    claims: ReceivedBindingPassportClaims,
     expectedBindingId: string,
     replay: ReplayStore,
   ): BindingPassport | Promise<BindingPassport> {
-    const bindingId = claims.binding_id as string;
+    const bindingId = claims.binding_id;
     if (bindingId !== expectedBindingId) {
       throw new InvalidPassportError(
         'binding_id_mismatch',
@@ -138,17 +174,18 @@ export class PassportVerifier {
       );
     }
     const passport: BindingPassport = {
-      agentId: claims.sub,
+      agentId: agentIdOf(claims, false),
       bindingId,
       userId: optionalString(claims, 'user_id'),
       siteId: optionalString(claims, 'site_id'),
-      jti: claims.jti as string,
-      issuer: claims.iss as string,
+      jti: optionalString(claims, 'jti'),
+      issuer: issuerOf(claims, []),
       issuedAt: new Date(claims.iat * 1000),
       expiresAt: new Date(claims.exp * 1000),
-      claims: claims as unknown as BindingPassportClaims,
+      claims,
     };
-    return this.consume(replay, passport, claims.exp);
+    const key = passport.jti ?? `binding_id:${bindingId}`;
+    return this.consume(replay, passport, key, claims.exp);
   }
 
   /**
@@ -165,17 +202,17 @@ export class PassportVerifier {
         `the passport for '${show(passport.requestId)}' expired at ${passport.expiresAt.toISOString()} before it was claimed — bind it within its lifetime; create a new login request`,
       );
     }
-    return this.consume(replay, passport, exp, claimedTwice);
+    return this.consume(replay, passport, replayKeyOf(passport), exp, claimedTwice);
   }
 
   /** Claims of a token that passed the shared verifier; its errors become `InvalidPassportError`. */
-  private check(
+  private check<C extends Claims>(
     kind: Kind,
-    verify: JwtVerifyFunction<JwtClaims>,
+    verify: JwtVerifyFunction<C>,
     token: string,
     signal: AbortSignal | undefined,
-  ): JwtClaims | Promise<JwtClaims> {
-    let verified: VerifiedJwt<JwtClaims> | Promise<VerifiedJwt<JwtClaims>>;
+  ): C | Promise<C> {
+    let verified: VerifiedJwt<C> | Promise<VerifiedJwt<C>>;
     try {
       verified = verify.verifyNow(token, signal ? { signal } : undefined);
     } catch (error) {
@@ -192,31 +229,40 @@ export class PassportVerifier {
     return verified.claims;
   }
 
-  /** Single use of `jti`, then hand out the passport. */
-  private consume<P extends { jti: string }>(
+  /** Single use of `key` (the `jti`, else the request), then hand out the passport. */
+  private consume<P>(
     replay: ReplayStore,
     passport: P,
+    key: string,
     exp: number,
-    refuse: (jti: string) => InvalidPassportError = usedTwice,
+    refuse: (key: string) => InvalidPassportError = usedTwice,
   ): P | Promise<P> {
     // Remember the id as long as the token could still pass the expiry check.
     const until = new Date((exp + this.tolerance) * 1000);
     let fresh: boolean | Promise<boolean>;
     try {
-      fresh = replay.consume(passport.jti, until);
+      fresh = replay.consume(key, until);
     } catch (error) {
       throw storeFailed(error);
     }
     if (isThenable(fresh)) {
       return fresh.then(
-        (answer) => admit(answer, passport, refuse),
+        (answer) => admit(answer, passport, key, refuse),
         (error: unknown) => {
           throw storeFailed(error);
         },
       );
     }
-    return admit(fresh, passport, refuse);
+    return admit(fresh, passport, key, refuse);
   }
+}
+
+/**
+ * The replay-store key of a site passport: its `jti` when it has one, else
+ * its login request (one approval per request, so one passport per request).
+ */
+export function replayKeyOf(passport: Passport): string {
+  return passport.jti ?? `request_id:${passport.requestId}`;
 }
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
@@ -235,26 +281,27 @@ function storeFailed(error: unknown): InvalidPassportError {
   );
 }
 
-function admit<P extends { jti: string }>(
+function admit<P>(
   fresh: boolean,
   passport: P,
-  refuse: (jti: string) => InvalidPassportError,
+  key: string,
+  refuse: (key: string) => InvalidPassportError,
 ): P {
-  if (fresh !== true) throw refuse(passport.jti);
+  if (fresh !== true) throw refuse(key);
   return passport;
 }
 
-function usedTwice(jti: string): InvalidPassportError {
+function usedTwice(key: string): InvalidPassportError {
   return new InvalidPassportError(
     'replayed',
-    `passport jti ${show(jti)} was already used — passports are single use; a second use means a replay`,
+    `passport ${show(key)} was already used — passports are single use; a second use means a replay`,
   );
 }
 
-function claimedTwice(jti: string): InvalidPassportError {
+function claimedTwice(key: string): InvalidPassportError {
   return new InvalidPassportError(
     'replayed',
-    `passport jti ${show(jti)} was already claimed (by waitForLogin(), claimPassport() or verifyPassport() on this or another instance sharing the replay store) — bind each passport to one session only`,
+    `passport ${show(key)} was already claimed (by waitForLogin(), claimPassport() or verifyPassport() on this or another instance sharing the replay store) — bind each passport to one session only`,
   );
 }
 
@@ -306,34 +353,90 @@ function show(value: string): string {
 function invalid(name: string, value: unknown, expected: string): never {
   throw new InvalidPassportError(
     'invalid_claim',
-    `passport '${name}' was ${typeof value === 'string' ? show(value) : String(typeof value)}, expected ${expected}`,
+    `passport '${name}' was ${describe(value)}, expected ${expected}`,
   );
 }
 
-function kycLevel(value: unknown): number | string | null {
+function describe(value: unknown): string {
+  if (typeof value === 'string') return show(value);
+  if (value === null) return 'null';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a${typeof value === 'object' ? 'n object' : ` ${typeof value}`}`;
+}
+
+/**
+ * The agent: `sub`, else `agent_id` (PROTOCOL.md §4: the hosted platform may
+ * use either). Both present and different → refused: which one would we bind?
+ */
+function agentIdOf(claims: Claims, required: boolean): string | undefined {
+  const sub = optionalString(claims, 'sub');
+  const agentId = optionalString(claims, 'agent_id');
+  if (sub !== undefined && agentId !== undefined && sub !== agentId) {
+    throw new InvalidPassportError(
+      'invalid_claim',
+      `passport names two agents: sub ${show(sub)} and agent_id ${show(agentId)} — refused`,
+    );
+  }
+  const id = sub ?? agentId;
+  if (id === undefined && required) {
+    throw new InvalidPassportError(
+      'missing_claim',
+      "passport names no agent: neither 'sub' nor 'agent_id' is a non-empty string",
+    );
+  }
+  return id;
+}
+
+function issuerOf(claims: Claims, warnings: string[]): string | undefined {
+  const iss = claims.iss as unknown;
+  if (iss === undefined) return undefined;
+  if (typeof iss === 'string' && iss.length > 0) return iss;
+  warnings.push(`iss was ${describe(iss)}, ignored`);
+  return undefined;
+}
+
+function userIdOf(value: unknown, warnings: string[]): string | null {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    warnings.push(`user_id was the number ${value}, read as a string`);
+    return String(value);
+  }
+  warnings.push(value === undefined ? 'no user_id claim' : `user_id was ${describe(value)}`);
+  return null;
+}
+
+function kycLevel(value: unknown, warnings: string[]): number | string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && value.length <= 64) return value;
-  return invalid('user_kyc_level', value, 'a number, a short string or null');
+  warnings.push(`user_kyc_level was ${describe(value)}, read as null`);
+  return null;
 }
 
-function reputation(value: unknown): number | null {
+function reputation(value: unknown, warnings: string[]): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    warnings.push(`agent_reputation was the string ${show(value)}, read as a number`);
     return Number(value);
   }
-  return invalid('agent_reputation', value, 'a number or null');
+  warnings.push(`agent_reputation was ${describe(value)}, read as null`);
+  return null;
 }
 
-function version(value: unknown): number | string {
+function version(value: unknown, warnings: string[]): number | string | undefined {
+  if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.length > 0 && value.length <= 32) return value;
-  if (value === undefined) return 1;
-  return invalid('passport_version', value, 'a number or a short string');
+  if (typeof value === 'string' && value.length > 0 && value.length <= 32) {
+    warnings.push(`passport_version was the string ${show(value)}`);
+    return value;
+  }
+  warnings.push(`passport_version was ${describe(value)}, ignored`);
+  return undefined;
 }
 
-function optionalString(claims: JwtClaims, name: string): string | undefined {
+/** A claim that must be a non-empty string when present (security-relevant: fatal otherwise). */
+function optionalString(claims: Claims, name: string): string | undefined {
   const value = claims[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return value;

@@ -22,6 +22,10 @@ export interface ResolvedOptions {
   };
   clockTolerance: number;
   issuer: string | undefined;
+  siteId: string | undefined;
+  requiredPassportClaims: readonly ('iss' | 'jti' | 'site_id' | 'typ')[];
+  authRetryPeriod: number;
+  statusCheckInterval: number;
   replayStore: ReplayStore | undefined;
   fetch: FetchLike | undefined;
   onError: ErrorHandler | undefined;
@@ -118,6 +122,21 @@ export function resolveOptions(options: LimeSiteOptions): ResolvedOptions {
     throw new TypeError('LimeSite: issuer must be a non-empty string when given');
   }
   if (
+    options.siteId !== undefined &&
+    (typeof options.siteId !== 'string' || options.siteId === '')
+  ) {
+    throw new TypeError('LimeSite: siteId must be a non-empty string when given');
+  }
+  const requiredPassportClaims = options.requiredPassportClaims ?? [];
+  if (
+    !Array.isArray(requiredPassportClaims) ||
+    !requiredPassportClaims.every((c) => ['iss', 'jti', 'site_id', 'typ'].includes(c))
+  ) {
+    throw new TypeError(
+      "LimeSite: requiredPassportClaims must list only 'iss', 'jti', 'site_id' and 'typ'",
+    );
+  }
+  if (
     options.replayStore !== undefined &&
     typeof (options.replayStore as { consume?: unknown })?.consume !== 'function'
   ) {
@@ -130,7 +149,11 @@ export function resolveOptions(options: LimeSiteOptions): ResolvedOptions {
     maxRetries: number('maxRetries', options.maxRetries ?? 2, { min: 0, max: 10, integer: true }),
     reconnectMinDelay,
     reconnectMaxDelay,
-    watchdogTimeout: number('watchdogTimeout', options.watchdogTimeout ?? 35_000, { min: 1 }),
+    watchdogTimeout: number('watchdogTimeout', options.watchdogTimeout ?? 310_000, { min: 1 }),
+    authRetryPeriod: number('authRetryPeriod', options.authRetryPeriod ?? 300_000, { min: 0 }),
+    statusCheckInterval: number('statusCheckInterval', options.statusCheckInterval ?? 30_000, {
+      min: 0,
+    }),
     jwks: {
       url: jwks.url,
       cacheTtl: number('jwks.cacheTtl', jwks.cacheTtl ?? 600_000, { min: 1 }),
@@ -146,6 +169,8 @@ export function resolveOptions(options: LimeSiteOptions): ResolvedOptions {
     },
     clockTolerance,
     issuer: options.issuer,
+    siteId: options.siteId,
+    requiredPassportClaims: [...requiredPassportClaims],
     replayStore: options.replayStore,
     fetch: optionalFunction('fetch', options.fetch),
     onError: optionalFunction('onError', options.onError),

@@ -24,6 +24,13 @@ export interface JwksCacheOptions {
   resolveJwksUrl?: (options: { signal?: AbortSignal }) => Promise<string | URL>;
   /** `fetch` to use. @default globalThis.fetch */
   fetch?: FetchLike;
+  /**
+   * Extra request headers of every JWKS fetch — a `user-agent` above all: an
+   * edge filter in front of the public key endpoints may refuse a runtime's
+   * default (`node`, `undici`), as the hosted-like Core profile does.
+   * @default {}
+   */
+  headers?: Readonly<Record<string, string>>;
   /** How long a fetched key set is fresh, milliseconds. @default 600_000 */
   cacheTtlMs?: number;
   /**
@@ -123,6 +130,7 @@ export class JwksCache {
   private readonly jwksUrl: string | undefined;
   private readonly resolveJwksUrl: JwksCacheOptions['resolveJwksUrl'];
   private readonly fetchFn: FetchLike | undefined;
+  private readonly headers: Record<string, string>;
   private readonly cacheTtlMs: number;
   private readonly minRefreshIntervalMs: number;
   private readonly maxStaleMs: number;
@@ -158,6 +166,15 @@ export class JwksCache {
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new TypeError('JwksCache: clock must be a function returning milliseconds');
     }
+    if (
+      options.headers !== undefined &&
+      (typeof options.headers !== 'object' ||
+        options.headers === null ||
+        !Object.values(options.headers).every((v) => typeof v === 'string'))
+    ) {
+      throw new TypeError('JwksCache: headers must be an object of header strings');
+    }
+    this.headers = { ...options.headers, accept: 'application/json' };
     this.resolveJwksUrl = options.resolveJwksUrl;
     this.fetchFn = options.fetch;
     this.cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs ?? 600_000);
@@ -310,7 +327,7 @@ export class JwksCache {
     try {
       response = await doFetch(url, {
         method: 'GET',
-        headers: { accept: 'application/json' },
+        headers: this.headers,
         signal,
       });
     } catch (error) {

@@ -21,7 +21,7 @@ export interface JwtKeySource {
  */
 export type AudienceArrayPolicy = 'reject' | 'first' | 'contains';
 
-/** What a token must satisfy. Checks always on: RS256, kid, exp, iat, sub. */
+/** What a token must satisfy. Checks always on: RS256, kid, exp, iat (and `sub` unless `requireSubject: false`). */
 export interface JwtPolicy {
   /** Expected `aud` (e.g. `AUDIENCE.sitePassport`). */
   audience: string;
@@ -29,6 +29,22 @@ export interface JwtPolicy {
   audienceArray?: AudienceArrayPolicy;
   /** Expected `iss`; unchecked when absent. */
   issuer?: string;
+  /**
+   * With `issuer` set: refuse a token that has no `iss` at all. `false`
+   * checks `iss` only when the token carries one (docs/protocol.md §4: hosted
+   * passports may lack it). @default true
+   */
+  requireIssuer?: boolean;
+  /** Require a non-empty string `sub`. `false` leaves the subject to the caller. @default true */
+  requireSubject?: boolean;
+  /** Require a header `typ` (checked against `allowedTypes` either way when present). @default false */
+  requireType?: boolean;
+  /**
+   * How far in the future `iat` may be, seconds (0–600): hosts whose clock
+   * runs behind the issuer's see fresh tokens "from the future".
+   * @default clockToleranceSeconds
+   */
+  futureIatToleranceSeconds?: number;
   /** Largest `exp − iat`, seconds (e.g. `LIFETIMES.passportMax`). */
   maxLifetimeSeconds: number;
   /** Clock skew allowed on `exp`, `iat`, `nbf`, seconds, 0–300. @default 30 */
@@ -108,8 +124,12 @@ interface CompiledPolicy {
   audience: string;
   audienceArray: AudienceArrayPolicy;
   issuer: string | undefined;
+  requireIssuer: boolean;
+  requireSubject: boolean;
+  requireType: boolean;
   maxLifetime: number;
   tolerance: number;
+  futureIat: number;
   required: readonly string[];
   forbidden: readonly string[];
   maxTokenLength: number;
@@ -137,6 +157,17 @@ function compilePolicy(p: JwtPolicy): CompiledPolicy {
       `JwtPolicy.clockToleranceSeconds must be between 0 and ${MAX_TOLERANCE_SECONDS} seconds, got ${String(tolerance)}`,
     );
   }
+  const futureIat = p.futureIatToleranceSeconds ?? tolerance;
+  if (!Number.isFinite(futureIat) || futureIat < 0 || futureIat > 600) {
+    throw new TypeError(
+      `JwtPolicy.futureIatToleranceSeconds must be between 0 and 600 seconds, got ${String(futureIat)}`,
+    );
+  }
+  for (const flag of ['requireIssuer', 'requireSubject', 'requireType'] as const) {
+    if (p[flag] !== undefined && typeof p[flag] !== 'boolean') {
+      throw new TypeError(`JwtPolicy.${flag} must be a boolean when given`);
+    }
+  }
   const maxTokenLength = p.maxTokenLength ?? 8_192;
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 64) {
     throw new TypeError('JwtPolicy.maxTokenLength must be an integer ≥ 64 (characters)');
@@ -153,8 +184,12 @@ function compilePolicy(p: JwtPolicy): CompiledPolicy {
     audience: p.audience,
     audienceArray,
     issuer: p.issuer,
+    requireIssuer: p.requireIssuer ?? true,
+    requireSubject: p.requireSubject ?? true,
+    requireType: p.requireType ?? false,
     maxLifetime: p.maxLifetimeSeconds,
     tolerance,
+    futureIat,
     required: list('requiredClaims', p.requiredClaims),
     forbidden: list('forbiddenClaims', p.forbiddenClaims),
     maxTokenLength,
@@ -188,6 +223,9 @@ function checkHeader(bytes: Uint8Array, policy: CompiledPolicy): JwtHeader {
           : `JWT header has '${name}' — keys come only from the configured JWK Set, never from the token`,
       );
     }
+  }
+  if (header.typ === undefined && policy.requireType) {
+    fail('forbidden_header', 'JWT header has no typ, and this verifier requires one');
   }
   if (
     header.typ !== undefined &&
@@ -266,13 +304,13 @@ function checkClaims(
 ): void {
   const exp = numericClaim(claims, 'exp');
   const iat = numericClaim(claims, 'iat');
-  stringClaim(claims, 'sub');
+  if (policy.requireSubject) stringClaim(claims, 'sub');
   checkAudience(claims.aud, policy);
   if (policy.issuer !== undefined) {
     const iss = claims.iss;
-    if (iss === undefined)
+    if (iss === undefined && policy.requireIssuer)
       fail('missing_claim', `JWT has no 'iss' claim — expected '${policy.issuer}'`);
-    if (iss !== policy.issuer) {
+    if (iss !== undefined && iss !== policy.issuer) {
       fail(
         'wrong_issuer',
         `JWT iss was ${describeValue(iss)}, expected ${describeValue(policy.issuer)}`,
@@ -302,10 +340,10 @@ function checkClaims(
       `JWT expired at ${exp} (now ${Math.floor(nowSeconds)}, tolerance ${t} s) — get a fresh token`,
     );
   }
-  if (iat > nowSeconds + t) {
+  if (iat > nowSeconds + policy.futureIat) {
     fail(
       'issued_in_future',
-      `JWT iat ${iat} is in the future (now ${Math.floor(nowSeconds)}, tolerance ${t} s) — check the clocks`,
+      `JWT iat ${iat} is in the future (now ${Math.floor(nowSeconds)}, tolerance ${policy.futureIat} s) — check the clocks`,
     );
   }
   if (claims.nbf !== undefined) {
