@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make a fresh machine ready: pnpm (corepack cannot fetch it here, npm can),
-# then the workspace's dependencies from the lockfile, then a build.
+# then the workspace's dependencies from the lockfile, then a build, then the
+# Debian Python packages of the Python interop tests (examples/python-peers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
@@ -16,3 +17,4 @@ else
 fi
 echo "› build"
 pnpm -s build >/dev/null
+bash scripts/install-python-peers.sh
