@@ -1,5 +1,6 @@
 import type { AgentProfileData } from '@lime/wire';
 import { ConfigurationError, HEADERS, HttpClient, PATHS } from '@lime/wire';
+import { OAuthCapabilityError } from './errors.js';
 import { createTransport, type Transport } from './internal/default-transport.js';
 import { runLogin } from './internal/login-flow.js';
 import { createBearerFetch } from './internal/mcp-fetch.js';
@@ -136,7 +137,7 @@ export class LimeAgent implements AsyncDisposable {
    * token request. Send the token only to that MCP server.
    *
    * @throws ValidationError the target is not usable.
-   * @throws PermissionDeniedError (`OAUTH_CAPABILITY_DENIED`) the agent may not use MCP.
+   * @throws OAuthCapabilityError (`OAUTH_CAPABILITY_DENIED`, a `PermissionDeniedError`) the agent may not use MCP.
    * @throws AuthenticationError (`invalid_client`) the Core refused the agent token.
    * @throws InvalidResponseError the token answer was not exactly PROTOCOL §7's.
    *
@@ -215,13 +216,19 @@ export class LimeAgent implements AsyncDisposable {
   }
 
   private async requestMcpToken(domain: string, resource: string | undefined) {
-    const { data, headers } = await this.http.request<unknown>('POST', PATHS.oauthToken, {
-      // Issuing a token changes nothing the caller could observe twice: safe to retry.
-      idempotent: true,
-      shape: 'raw',
-      body: resource === undefined ? { domain } : { domain, resource },
-      headers: { [HEADERS.agentToken]: this.options.agentToken },
-    });
-    return validateTokenResponse(data, headers);
+    let answer: { data: unknown; headers: Headers };
+    try {
+      answer = await this.http.request<unknown>('POST', PATHS.oauthToken, {
+        // Issuing a token changes nothing the caller could observe twice: safe to retry.
+        idempotent: true,
+        shape: 'raw',
+        body: resource === undefined ? { domain } : { domain, resource },
+        headers: { [HEADERS.agentToken]: this.options.agentToken },
+      });
+    } catch (error) {
+      // OAUTH_CAPABILITY_DENIED → OAuthCapabilityError, at any status but 429 (as in Python).
+      throw OAuthCapabilityError.from(error);
+    }
+    return validateTokenResponse(answer.data, answer.headers);
   }
 }

@@ -1,4 +1,10 @@
-import { LimeError, type LimeErrorOptions } from '@lime/wire';
+import {
+  ApiError,
+  LimeError,
+  type LimeErrorCode,
+  type LimeErrorOptions,
+  PermissionDeniedError,
+} from '@lime/wire';
 
 /**
  * An MCP resource server refused the agent's bearer twice in a row: the SDK
@@ -28,5 +34,49 @@ export class McpAuthenticationError extends LimeError {
     super('MCP_AUTHENTICATION_FAILED', message, options);
     this.domain = options.domain;
     this.wwwAuthenticate = options.wwwAuthenticate;
+  }
+}
+
+/**
+ * The Core refused to issue an MCP access token because this agent may not
+ * use the MCP OAuth lane (`OAUTH_CAPABILITY_DENIED`, 403, PROTOCOL §7): the
+ * agent token is valid, the capability is off. Enable it for the agent in
+ * the LIME portal. A {@link PermissionDeniedError}, so existing
+ * `instanceof PermissionDeniedError` checks keep working; the Python
+ * agent's `OAuthCapabilityError`.
+ *
+ * @example
+ * try {
+ *   await agent.getMcpAccessToken('tools.example.com');
+ * } catch (e) {
+ *   if (e instanceof OAuthCapabilityError) console.error('enable MCP for this agent in the portal');
+ * }
+ */
+export class OAuthCapabilityError extends PermissionDeniedError {
+  constructor(code: LimeErrorCode, message: string, options: LimeErrorOptions = {}) {
+    super(code, message, options);
+  }
+
+  /** The same error as an {@link OAuthCapabilityError}, when its code says so. */
+  static from(error: unknown): unknown {
+    if (
+      error instanceof ApiError &&
+      !(error instanceof OAuthCapabilityError) &&
+      error.code === 'OAUTH_CAPABILITY_DENIED' &&
+      error.status !== 429
+    ) {
+      return new OAuthCapabilityError(
+        error.code,
+        `${error.message} — this agent may not use MCP; enable the MCP (OAuth) capability for it in the LIME portal`,
+        {
+          cause: error,
+          ...(error.status === undefined ? {} : { status: error.status }),
+          ...(error.headers === undefined ? {} : { headers: error.headers }),
+          ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+          ...(error.detail === undefined ? {} : { detail: error.detail }),
+        },
+      );
+    }
+    return error;
   }
 }

@@ -48,7 +48,7 @@ export type {
 } from '@modelcontextprotocol/sdk/types.js';
 export { ErrorCode as McpErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 export { LimeAgent } from './agent.js';
-export { McpAuthenticationError } from './errors.js';
+export { McpAuthenticationError, OAuthCapabilityError } from './errors.js';
 export type { McpRequestOptions } from './mcp-client.js';
 export { McpClient } from './mcp-client.js';
 export type { FetchLike, LimeAgentOptions } from './options.js';

@@ -13,20 +13,38 @@ export interface CallOptions {
  * What {@link LimeAgent.login} returns: the approved login request (PROTOCOL
  * §3.4). The passport itself goes to the site, never to the agent.
  *
+ * A `200` answer to approve means the approval happened. As in the Python
+ * agent, `approved_agent_id` may be missing and `status` may be any string:
+ * `login()` then still succeeds and says what was odd in `warnings`.
+ *
  * @example
- * const { siteId, expiresAt } = await agent.login(requestId);
+ * const { siteId, expiresAt, warnings } = await agent.login(requestId);
+ * if (warnings.length > 0) console.warn('odd approve answer:', warnings);
  */
 export interface LoginResult {
-  /** The login request id, as the Core knows it. */
+  /** The login request id, as the Core knows it (the id you passed when the answer names none). */
   requestId: string;
   /** The site that created the request. */
   siteId: string;
-  /** `APPROVED`, or `DELIVERED` once a site connection received the passport. */
-  status: 'APPROVED' | 'DELIVERED';
+  /**
+   * `APPROVED`, or `DELIVERED` once a site connection received the passport.
+   * Any other string the server sent is passed through (and reported in
+   * `warnings`); `undefined` when it sent none.
+   */
+  status: 'APPROVED' | 'DELIVERED' | (string & {}) | undefined;
   /** When the login request expires. */
   expiresAt: Date;
-  /** The agent whose approval won: this agent. */
-  approvedAgentId: string;
+  /**
+   * The agent whose approval won: this agent. `undefined` when the answer
+   * did not say (the hosted platform may leave it out).
+   */
+  approvedAgentId: string | undefined;
+  /**
+   * What was odd about the approve answer (a missing `approved_agent_id`, an
+   * unexpected `status`), one sentence each; empty for the documented
+   * answer. The approval stands either way.
+   */
+  warnings: string[];
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   LimeAgent,
   McpAuthenticationError,
   McpSdkClient,
+  OAuthCapabilityError,
   PermissionDeniedError,
 } from 'lime-agents-sdk';
 import { type Core, startCore } from 'lime-core';
@@ -102,11 +103,12 @@ describe('getMcpAccessToken()', () => {
     expect(decodeJwt(token.accessToken).aud).toEqual(['mcp', mcp.url]);
   });
 
-  it('OAUTH_CAPABILITY_DENIED → PermissionDeniedError', async () => {
+  it('OAUTH_CAPABILITY_DENIED → OAuthCapabilityError (a PermissionDeniedError)', async () => {
     const { agent, agentId } = await newAgent();
     await using _ = agent;
     await core.admin.setAgentOAuthAllowed(agentId, false);
     const error = await agent.getMcpAccessToken('tools.example.com').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OAuthCapabilityError);
     expect(error).toBeInstanceOf(PermissionDeniedError);
     expect(error).toMatchObject({ code: 'OAUTH_CAPABILITY_DENIED', status: 403 });
   });

@@ -49,8 +49,35 @@ describe('new LimeAgent(options)', () => {
       expect((e as LimeError).code).toBe('INVALID_AGENT_TOKEN');
       expect((e as Error).message).not.toContain(site);
     }
-    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ18xIn0.c2lnbmF0dXJl';
-    expect(() => new LimeAgent({ agentToken: jwt })).toThrow(/JWT/);
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    for (const aud of [
+      'lime-site-login',
+      'lime-binding',
+      'mcp',
+      ['mcp', 'https://x.example/mcp'],
+    ]) {
+      const jwt = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ sub: 'ag_1', aud })}.c2lnbmF0dXJl`;
+      expect(() => new LimeAgent({ agentToken: jwt }), JSON.stringify(aud)).toThrow(/JWT/);
+    }
+  });
+
+  it('accepts agent tokens without the at_ prefix (the hosted platform issues them)', () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    for (const token of [
+      'pow-prod-verify-agent-token-v1', // the Python integration tests' production token
+      '3f0c8a9e-2b7d-4c61-9a1e-5d4f6b7c8d9e',
+      'agent token with inner spaces',
+      // A JWT-shaped agent token that is not a LIME passport or MCP token.
+      `${b64({ alg: 'HS256' })}.${b64({ agent: 'ag_1' })}.c2ln`,
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ18xIn0.c2lnbmF0dXJl',
+    ]) {
+      expect(new LimeAgent({ agentToken: ` ${token}\n` }).apiBase, token).toBe(
+        'https://lime.pics/api/v1',
+      );
+    }
+    expect(() => new LimeAgent({ agentToken: 'at_a\r\nX-Injected: 1' })).toThrow(
+      /control character/,
+    );
   });
 
   it('validates every numeric option with a TypeError that names it', () => {

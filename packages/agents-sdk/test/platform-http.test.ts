@@ -1,5 +1,6 @@
 // Responses the reference Core never produces (malformed bodies, 5xx storms,
 // slow bodies, lost approve answers, odd token shapes), served by msw.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   AuthenticationError,
@@ -7,6 +8,8 @@ import {
   ConnectionError,
   InvalidResponseError,
   LimeAgent,
+  NotFoundError,
+  OAuthCapabilityError,
   PermissionDeniedError,
   RateLimitError,
   ServerError,
@@ -243,6 +246,7 @@ describe('login: approve is never retried blindly', () => {
       status: 'APPROVED',
       expiresAt: new Date('2030-01-01T00:00:00Z'),
       approvedAgentId: 'ag_me',
+      warnings: [],
     });
     expect(reads).toHaveLength(2);
     expect(approves).toHaveLength(2);
@@ -319,21 +323,153 @@ describe('login: approve is never retried blindly', () => {
     }
   });
 
-  it('an approve answer without the documented fields is InvalidResponseError', async () => {
+  it('a 200 approve without approved_agent_id, or with another status, is a success that reports it', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    const approves = route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+      ok({
+        request_id: ID,
+        site_id: 'site_1',
+        status: 'CONSUMED',
+        expires_at: '2030-01-01T00:00:00Z',
+      }),
+    );
+    const result = await a.login(ID);
+    expect(result).toMatchObject({
+      requestId: ID,
+      siteId: 'site_1',
+      status: 'CONSUMED',
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+      approvedAgentId: undefined,
+    });
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings.join('\n')).toMatch(/approved_agent_id/);
+    expect(result.warnings.join('\n')).toMatch(/CONSUMED/);
+    expect(approves).toHaveLength(1);
+  });
+
+  it('a 200 approve without site_id or expires_at is InvalidResponseError saying the approval stands', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    for (const body of [
+      { status: 'APPROVED', expires_at: '2030-01-01T00:00:00Z' },
+      { site_id: 'site_1', status: 'APPROVED', expires_at: 'tomorrow' },
+    ]) {
+      route('post', `/modules/agent-login/requests/${ID}/approve`, () => ok(body));
+      const error = await a.login(ID).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidResponseError);
+      expect((error as Error).message).toMatch(/the approval went through/);
+      expect(error).toMatchObject({ detail: { approved: true } });
+    }
+  });
+
+  it('reads odd but valid spellings: numeric site_id, no status, ISO 8601 basic time', async () => {
     await using a = agent();
     route('get', `/auth/requests/${ID}`, () => challenge());
     route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
-      ok({ request_id: ID, status: 'APPROVED' }),
+      ok({ site_id: 42, expires_at: '20300101T000000Z' }),
     );
-    await expect(a.login(ID)).rejects.toBeInstanceOf(InvalidResponseError);
+    const result = await a.login(ID);
+    expect(result).toMatchObject({
+      requestId: ID,
+      siteId: '42',
+      status: undefined,
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+      approvedAgentId: undefined,
+    });
+    expect(result.warnings).toHaveLength(2);
   });
 
-  it('a challenge with an impossible difficulty is InvalidResponseError', async () => {
+  it('a documented approve answer has no warnings', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    route('post', `/modules/agent-login/requests/${ID}/approve`, () => approved());
+    await expect(a.login(ID)).resolves.toMatchObject({ approvedAgentId: 'ag_me', warnings: [] });
+  });
+
+  it('reads pow_difficulty sent as a numeric string, as the Python agent does (int())', async () => {
     await using a = agent();
     route('get', `/auth/requests/${ID}`, () =>
-      ok({ request_id: ID, status: 'PENDING', pow_challenge: CHALLENGE, pow_difficulty: -1 }),
+      ok({ request_id: ID, status: 'PENDING', pow_challenge: CHALLENGE, pow_difficulty: '4' }),
     );
-    await expect(a.login(ID)).rejects.toThrow(/pow_difficulty/);
+    const approves = route('post', `/modules/agent-login/requests/${ID}/approve`, () => approved());
+    await expect(a.login(ID)).resolves.toMatchObject({ approvedAgentId: 'ag_me' });
+    const { pow_nonce } = (await approves[0]!.json()) as { pow_nonce: string };
+    const digest = createHash('sha256')
+      .update(CHALLENGE + pow_nonce)
+      .digest();
+    expect(digest[0]! >> 4).toBe(0); // 4 leading zero bits: the string was read as 4
+  });
+
+  for (const difficulty of [-1, 257, 1.5, 'abc', '1.5', '', ' ', '0x10', '-1', true, null, [4]]) {
+    it(`a challenge with pow_difficulty ${JSON.stringify(difficulty)} is InvalidResponseError`, async () => {
+      await using a = agent();
+      route('get', `/auth/requests/${ID}`, () =>
+        ok({
+          request_id: ID,
+          status: 'PENDING',
+          pow_challenge: CHALLENGE,
+          pow_difficulty: difficulty,
+        }),
+      );
+      const approves = route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+        approved(),
+      );
+      const error = await a.login(ID).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidResponseError);
+      expect((error as Error).message).toMatch(/pow_difficulty/);
+      expect(approves).toHaveLength(0);
+    });
+  }
+});
+
+describe('hosted error codes and shapes', () => {
+  it('SITE_LOGIN_REQUEST_NOT_FOUND (404) is a NotFoundError like REQUEST_NOT_FOUND', async () => {
+    await using a = agent();
+    for (const code of ['REQUEST_NOT_FOUND', 'SITE_LOGIN_REQUEST_NOT_FOUND']) {
+      route('get', `/auth/requests/${ID}`, () => fail(404, code));
+      await expect(a.login(ID)).rejects.toMatchObject({ name: 'NotFoundError', code, status: 404 });
+    }
+  });
+
+  it('MISSING_POW_NONCE (400) is a ValidationError like INVALID_POW and VALIDATION_ERROR', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    for (const code of ['INVALID_POW', 'VALIDATION_ERROR', 'MISSING_POW_NONCE']) {
+      route('post', `/modules/agent-login/requests/${ID}/approve`, () => fail(400, code));
+      const error = await a.login(ID).catch((e: unknown) => e);
+      expect(error, code).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code, status: 400 });
+    }
+  });
+
+  it('an error envelope without message keeps its code, with a readable message', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () =>
+      HttpResponse.json(
+        { ok: false, error: { code: 'SITE_LOGIN_REQUEST_NOT_FOUND' } },
+        { status: 404 },
+      ),
+    );
+    const error = await a.login(ID).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({ code: 'SITE_LOGIN_REQUEST_NOT_FOUND' });
+    expect((error as Error).message).toMatch(/site login request not found/);
+  });
+
+  it('credential codes are AuthenticationError at any status, as in the Python agent', async () => {
+    await using a = agent();
+    route('get', `/auth/requests/${ID}`, () => challenge());
+    for (const status of [400, 403, 404]) {
+      route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
+        fail(status, 'INVALID_AGENT_TOKEN'),
+      );
+      const error = await a.login(ID).catch((e: unknown) => e);
+      expect(error, String(status)).toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ code: 'INVALID_AGENT_TOKEN', status });
+      route('get', '/core/agents/me/profile', () => fail(status, 'MISSING_AGENT_TOKEN'));
+      await expect(a.getProfile()).rejects.toBeInstanceOf(AuthenticationError);
+    }
   });
 });
 
@@ -378,12 +514,27 @@ describe('MCP token endpoint: strict response validation', () => {
     ]);
   });
 
+  it('reads expires_in sent as a numeric string, as the Python agent does (int())', async () => {
+    await using a = agent();
+    route('post', '/modules/oauth/token', () =>
+      HttpResponse.json({ ...good, expires_in: '300' }, { headers: noStore }),
+    );
+    const before = Date.now();
+    const token = await a.getMcpAccessToken('tools.example.com');
+    expect(token).toMatchObject({ accessToken: JWT, expiresIn: 300 });
+    expect(token.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 300_000);
+  });
+
   const bad: Array<[string, object, Record<string, string>]> = [
     ['an extra key', { ...good, scope: 'mcp' }, noStore],
     ['a missing key', { access_token: JWT, token_type: 'Bearer' }, noStore],
     ['token_type bearer (lowercase)', { ...good, token_type: 'bearer' }, noStore],
     ['token_type MAC', { ...good, token_type: 'MAC' }, noStore],
-    ['expires_in as a string', { ...good, expires_in: '300' }, noStore],
+    ['expires_in as a word', { ...good, expires_in: 'soon' }, noStore],
+    ['expires_in as a decimal string', { ...good, expires_in: '300.5' }, noStore],
+    ['expires_in as an empty string', { ...good, expires_in: '' }, noStore],
+    ['expires_in as a negative string', { ...good, expires_in: '-300' }, noStore],
+    ['expires_in as a boolean', { ...good, expires_in: true }, noStore],
     ['expires_in 0', { ...good, expires_in: 0 }, noStore],
     ['an opaque token', { ...good, access_token: 'opaque_token_value' }, noStore],
     ['a two-segment token', { ...good, access_token: 'eyJhbGciOiJub25lIn0.eyJ9' }, noStore],
@@ -422,9 +573,14 @@ describe('MCP token endpoint: strict response validation', () => {
     );
     await expect(a.getMcpAccessToken('tools.example.com')).rejects.toBeInstanceOf(ValidationError);
     route('post', '/modules/oauth/token', () => fail(403, 'OAUTH_CAPABILITY_DENIED'));
-    await expect(a.getMcpAccessToken('tools.example.com')).rejects.toBeInstanceOf(
-      PermissionDeniedError,
-    );
+    const denied = await a.getMcpAccessToken('tools.example.com').catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OAuthCapabilityError);
+    expect(denied).toBeInstanceOf(PermissionDeniedError);
+    expect(denied).toMatchObject({
+      name: 'OAuthCapabilityError',
+      code: 'OAUTH_CAPABILITY_DENIED',
+      status: 403,
+    });
   });
 
   it('a slow token request is shared, and one caller aborting does not cancel it for others', async () => {

@@ -17,10 +17,11 @@ import {
   toApiBase,
 } from '@lime/wire';
 import { McpTokenError, type McpTokenFailureReason } from './errors.js';
-import { readEnv } from './internal/env.js';
+import { readEnv, readEnvSeconds } from './internal/env.js';
 import { type AuthorizationServerInfo, MetadataSource } from './internal/metadata-source.js';
 import { canonicalResource, comparableResource } from './internal/resource.js';
 import { VerifiedTokenCache } from './internal/token-cache.js';
+import { DEFAULT_VERIFY_USER_AGENT, withUserAgent } from './internal/user-agent.js';
 
 /** Options of {@link LimeMcpVerifier}. Every field is optional. */
 export interface LimeMcpVerifierOptions {
@@ -29,7 +30,7 @@ export interface LimeMcpVerifierOptions {
    * (`https://lime.pics/api/v1`). @default env `LIME_BASE_URL`, else `https://lime.pics`
    */
   baseUrl?: string;
-  /** Expected `aud` (first element when `aud` is an array). @default 'mcp' */
+  /** Expected `aud` (first element when `aud` is an array). @default env `LIME_OAUTH_AUDIENCE`, else 'mcp' */
   audience?: string;
   /**
    * Host name this MCP server is reached at (lowercase, no port). Tokens whose
@@ -54,10 +55,18 @@ export interface LimeMcpVerifierOptions {
   allowUnboundTokens?: boolean;
   /** Clock skew tolerated on `exp`/`iat`/`nbf`, seconds (0–300). @default env `LIME_JWT_VERIFY_LEEWAY_SECONDS`, else 120 */
   leeway?: number;
-  /** How long the JWKS and the RFC 8414 metadata stay fresh, seconds. @default 3600 */
+  /** How long the JWKS and the RFC 8414 metadata stay fresh, seconds. @default env `LIME_JWKS_CACHE_TTL_SECONDS`, else 3600 */
   cacheTtl?: number;
-  /** Least time between two fetches of the JWKS (or metadata), seconds — bounds unknown-kid refetches, also while failing. @default 60 */
+  /** Least time between two fetches of the JWKS (or metadata), seconds — bounds unknown-kid refetches, also while failing. @default env `LIME_JWKS_MIN_REFRESH_SECONDS`, else 60 */
   minRefreshInterval?: number;
+  /**
+   * `User-Agent` of the metadata and JWKS requests. The Python verifier's
+   * default, because an edge filter in front of the platform may treat
+   * unknown clients differently; `''` sends the runtime's own. Where the
+   * runtime refuses to set the header (browsers), requests go without it.
+   * @default env `LIME_VERIFY_USER_AGENT`, else 'curl/8.5.0'
+   */
+  userAgent?: string;
   /** How long cached keys/metadata remain usable past `cacheTtl` while the Core is unreachable, seconds. @default 3600 */
   maxStale?: number;
   /** Timeout of one metadata or JWKS fetch, seconds. @default 5 */
@@ -152,16 +161,40 @@ function secondsOption(name: string, value: number, min: number, max = Number.PO
   return value;
 }
 
-function envLeeway(): number | undefined {
-  const raw = readEnv(ENV.jwtVerifyLeeway);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n)) {
+/**
+ * A seconds option: the option when given, else the environment variable
+ * (read as the Python verifier reads it), else the default; checked against
+ * the range with a `TypeError` naming whichever was used.
+ */
+function secondsSetting(
+  name: string,
+  option: number | undefined,
+  envName: string,
+  fallback: number,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  if (option !== undefined) return secondsOption(name, option, min, max);
+  const fromEnv = readEnvSeconds(envName);
+  if (fromEnv === undefined) return secondsOption(name, fallback, min, max);
+  if (fromEnv < min || fromEnv > max) {
     throw new TypeError(
-      `${ENV.jwtVerifyLeeway} must be a number of seconds, got '${raw.slice(0, 20)}'`,
+      `${envName} must be a number of seconds in [${min}, ${max}], got ${String(fromEnv)}`,
     );
   }
-  return n;
+  return fromEnv;
+}
+
+/** Printable header value: no control characters (they cannot go in a header). */
+function userAgentSetting(option: string | undefined): string {
+  const [value, name] =
+    option !== undefined
+      ? [option, 'LimeMcpVerifierOptions.userAgent']
+      : [readEnv(ENV.verifyUserAgent) ?? DEFAULT_VERIFY_USER_AGENT, ENV.verifyUserAgent];
+  if (typeof value !== 'string' || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new TypeError(`${name} must be a header value without control characters`);
+  }
+  return value.trim();
 }
 
 /**
@@ -188,6 +221,8 @@ export class LimeMcpVerifier {
   readonly resource: string | undefined;
   /** Clock skew tolerance, seconds. */
   readonly leeway: number;
+  /** `User-Agent` sent on the metadata and JWKS requests (`''`: the runtime's own). */
+  readonly userAgent: string;
   private readonly allowUnbound: boolean;
   private readonly clock: () => number;
   private readonly metadata: MetadataSource;
@@ -211,9 +246,11 @@ export class LimeMcpVerifier {
       );
     }
     this.apiBase = toApiBase(baseUrl);
-    this.audience = options.audience ?? AUDIENCE.mcp;
+    this.audience = options.audience ?? readEnv(ENV.oauthAudience)?.trim() ?? AUDIENCE.mcp;
     if (typeof this.audience !== 'string' || this.audience.length === 0) {
-      throw new TypeError('LimeMcpVerifierOptions.audience must be a non-empty string');
+      throw new TypeError(
+        `LimeMcpVerifierOptions.audience (or ${ENV.oauthAudience}) must be a non-empty string`,
+      );
     }
     this.resource =
       options.resource === undefined
@@ -235,9 +272,16 @@ export class LimeMcpVerifier {
       }
     }
     this.allowUnbound = options.allowUnboundTokens ?? true;
-    this.leeway = secondsOption('leeway', options.leeway ?? envLeeway() ?? 120, 0, 300);
-    const cacheTtl = secondsOption('cacheTtl', options.cacheTtl ?? 3600, 1);
-    const minRefresh = secondsOption('minRefreshInterval', options.minRefreshInterval ?? 60, 0);
+    this.leeway = secondsSetting('leeway', options.leeway, ENV.jwtVerifyLeeway, 120, 0, 300);
+    const cacheTtl = secondsSetting('cacheTtl', options.cacheTtl, ENV.jwksCacheTtl, 3600, 1);
+    const minRefresh = secondsSetting(
+      'minRefreshInterval',
+      options.minRefreshInterval,
+      ENV.jwksMinRefresh,
+      60,
+      0,
+    );
+    this.userAgent = userAgentSetting(options.userAgent);
     const maxStale = secondsOption('maxStale', options.maxStale ?? 3600, 0);
     const timeout = secondsOption('timeout', options.timeout ?? 5, 0.001);
     const maxLifetime = secondsOption('maxTokenLifetime', options.maxTokenLifetime ?? 3600, 1);
@@ -252,9 +296,10 @@ export class LimeMcpVerifier {
       throw new TypeError('LimeMcpVerifierOptions.clock must be a function returning milliseconds');
     }
     this.clock = options.clock ?? Date.now;
+    const fetchWithAgent = withUserAgent(options.fetch, this.userAgent);
     this.metadata = new MetadataSource({
       apiBase: this.apiBase,
-      fetch: options.fetch,
+      fetch: fetchWithAgent,
       ttlMs: cacheTtl * 1000,
       minRefreshMs: minRefresh * 1000,
       maxStaleMs: maxStale * 1000,
@@ -263,7 +308,7 @@ export class LimeMcpVerifier {
     });
     this.keys = new JwksCache({
       resolveJwksUrl: async ({ signal }) => (await this.metadata.get({ signal })).jwksUri,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: fetchWithAgent,
       cacheTtlMs: cacheTtl * 1000,
       minRefreshIntervalMs: minRefresh * 1000,
       maxStaleMs: maxStale * 1000,

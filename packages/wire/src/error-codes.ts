@@ -1,4 +1,4 @@
-/** Error codes of PROTOCOL.md §2 that the SDKs map to typed errors. */
+/** Error codes of docs/protocol.md §2 that the SDKs map to typed errors. */
 export const WIRE_ERROR_CODES = [
   'MISSING_AGENT_TOKEN',
   'INVALID_AGENT_TOKEN',
@@ -21,7 +21,7 @@ export const WIRE_ERROR_CODES = [
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
 
 /**
- * Codes the reference Core uses beyond the list above (PROTOCOL.md allows
+ * Codes the reference Core uses beyond the list above (docs/protocol.md allows
  * others to pass through as-is).
  */
 export const CORE_ERROR_CODES = [
@@ -35,13 +35,17 @@ export const CORE_ERROR_CODES = [
 
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
-/** HTTP statuses that an idempotent platform call may retry (PROTOCOL.md §2). */
+/** HTTP statuses that an idempotent platform call may retry (docs/protocol.md §2). */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
-/** Which credential errors mean "authentication failed" (401). */
+/**
+ * Credential codes that mean "authentication failed" whatever the HTTP status
+ * (as the Python SDKs map them: e.g. `SITE_SUSPENDED` arrives with 403).
+ */
 export const AUTHENTICATION_CODES: ReadonlySet<string> = new Set([
   'MISSING_AGENT_TOKEN',
   'INVALID_AGENT_TOKEN',
   'SITE_TOKEN_MISSING',
   'SITE_TOKEN_INVALID',
+  'SITE_SUSPENDED',
 ]);

@@ -1,4 +1,4 @@
-import type { WireErrorCode } from './error-codes.js';
+import { AUTHENTICATION_CODES, type WireErrorCode } from './error-codes.js';
 
 /** Codes raised by the client side, not sent by a server. */
 export type ClientErrorCode =
@@ -65,7 +65,11 @@ export class LimeError extends Error {
 /** The server answered with an error envelope (or an OAuth error body). */
 export class ApiError extends LimeError {}
 
-/** 401: the credential is missing or invalid. Retrying will not help. */
+/**
+ * 401, or a credential code (`MISSING_AGENT_TOKEN`, `INVALID_AGENT_TOKEN`,
+ * `SITE_TOKEN_MISSING`, `SITE_TOKEN_INVALID`, `SITE_SUSPENDED`) at any
+ * status: the credential is missing, invalid or suspended. Retrying will not help.
+ */
 export class AuthenticationError extends ApiError {}
 
 /** 403: the credential is valid but not allowed to do this. */
@@ -134,14 +138,19 @@ export class ConfigurationError extends LimeError {
   }
 }
 
-/** Map an HTTP status and error code to the right class. */
+/**
+ * Map an HTTP status and error code to the right class. Rate limits first,
+ * then the credential codes at any status (the Python SDKs' order: a
+ * suspended site's 403 `SITE_SUSPENDED` is an {@link AuthenticationError}),
+ * then the status.
+ */
 export function errorClassFor(status: number, code: string): typeof ApiError {
-  if (status === 401) return AuthenticationError;
+  if (status === 429 || code === 'RATE_LIMIT_EXCEEDED') return RateLimitError;
+  if (status === 401 || AUTHENTICATION_CODES.has(code)) return AuthenticationError;
   if (status === 403) return PermissionDeniedError;
   if (status === 404) return NotFoundError;
   if (status === 409) return ConflictError;
   if (status === 410) return ExpiredError;
-  if (status === 429 || code === 'RATE_LIMIT_EXCEEDED') return RateLimitError;
   if (status === 400 || status === 413 || status === 415 || status === 422) return ValidationError;
   if (status >= 500) return ServerError;
   return ApiError;

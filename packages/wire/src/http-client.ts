@@ -1,4 +1,4 @@
-import { isFailureEnvelope, isOAuthErrorBody, isSuccessEnvelope } from './envelope.js';
+import { isOAuthErrorBody, isSuccessEnvelope } from './envelope.js';
 import { RETRYABLE_STATUSES } from './error-codes.js';
 import {
   AbortError,
@@ -299,10 +299,15 @@ function parseResponse<T>(
   let code: string;
   let message: string;
   let detail: Record<string, unknown> | undefined;
-  if (parsed && isFailureEnvelope(json)) {
-    code = json.error.code;
-    message = json.error.message;
-    detail = json.error.detail;
+  const failure = parsed ? readFailureEnvelope(json) : undefined;
+  if (failure) {
+    code = failure.code ?? (status >= 500 ? 'SERVER_ERROR' : `HTTP_${status}`);
+    message =
+      failure.message ??
+      (failure.code === undefined
+        ? `${method} ${path} answered ${status} with an error envelope holding neither code nor message`
+        : `${failure.code.toLowerCase().replaceAll('_', ' ')} (the server sent no message)`);
+    detail = failure.detail;
   } else if (parsed && isOAuthErrorBody(json)) {
     code = json.error;
     message = json.error_description ?? json.error;
@@ -317,6 +322,36 @@ function parseResponse<T>(
     throw new RateLimitError(code, full, { status, headers, requestId, detail, retryAfter });
   }
   throw new Cls(code, full, { status, headers, requestId, detail });
+}
+
+/**
+ * The `error` object of a failure envelope, read as loosely as the Python
+ * SDKs read it (docs/protocol.md §2): the hosted platform may leave out `message`
+ * (the `code` still counts), and a numeric `code` is used as text.
+ */
+function readFailureEnvelope(json: unknown):
+  | {
+      code: string | undefined;
+      message: string | undefined;
+      detail: Record<string, unknown> | undefined;
+    }
+  | undefined {
+  if (!isRecord(json) || json.ok !== false || !isRecord(json.error)) return undefined;
+  const { code, message, detail } = json.error;
+  return {
+    code:
+      typeof code === 'string' && code.trim() !== ''
+        ? code
+        : typeof code === 'number'
+          ? String(code)
+          : undefined,
+    message: typeof message === 'string' && message.trim() !== '' ? message : undefined,
+    detail: isRecord(detail) ? detail : undefined,
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Connection errors, timeouts and retryable statuses; never aborts. */

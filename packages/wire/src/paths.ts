@@ -1,9 +1,9 @@
 /**
- * Wire addresses of PROTOCOL.md §1, §3, §5, §6, §7. Paths are relative to the
+ * Wire addresses of docs/protocol.md §1, §3, §5, §6, §7. Paths are relative to the
  * API base (`{origin}/api/v1`) unless named `*_ORIGIN_PATH`.
  */
 
-/** Hosted API base (PROTOCOL.md §1). */
+/** Hosted API base (docs/protocol.md §1). */
 export const HOSTED_API_BASE = 'https://lime.pics/api/v1';
 /** Hosted origin, the MCP-server SDK's default (`LIME_BASE_URL`). */
 export const HOSTED_ORIGIN = 'https://lime.pics';
@@ -16,6 +16,14 @@ export const ENV = {
   agentToken: 'LIME_AGENT_TOKEN',
   siteToken: 'LIME_SITE_TOKEN',
   jwtVerifyLeeway: 'LIME_JWT_VERIFY_LEEWAY_SECONDS',
+  /** MCP verifier: expected `aud` (Python default `mcp`). */
+  oauthAudience: 'LIME_OAUTH_AUDIENCE',
+  /** MCP verifier: metadata + JWKS cache lifetime, seconds (Python default 3600). */
+  jwksCacheTtl: 'LIME_JWKS_CACHE_TTL_SECONDS',
+  /** MCP verifier: least time between two forced JWKS refetches, seconds (Python default 60). */
+  jwksMinRefresh: 'LIME_JWKS_MIN_REFRESH_SECONDS',
+  /** MCP verifier: `User-Agent` of the metadata and JWKS requests (Python default `curl/8.5.0`). */
+  verifyUserAgent: 'LIME_VERIFY_USER_AGENT',
 } as const;
 
 export const HEADERS = {
@@ -59,7 +67,7 @@ export function trimTrailingSlash(url: string): string {
 
 /**
  * Accept either an origin (`https://lime.pics`) or an API base
- * (`https://lime.pics/api/v1`) and return the API base (PROTOCOL.md §1).
+ * (`https://lime.pics/api/v1`) and return the API base (docs/protocol.md §1).
  */
 export function toApiBase(originOrApiBase: string): string {
   const base = trimTrailingSlash(originOrApiBase);

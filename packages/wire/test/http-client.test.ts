@@ -6,11 +6,15 @@ import {
   AuthenticationError,
   ConnectionError,
   ExpiredError,
+  errorClassFor,
   InvalidResponseError,
   LimeError,
+  NotFoundError,
+  PermissionDeniedError,
   RateLimitError,
   ServerError,
   TimeoutError,
+  ValidationError,
 } from '../src/errors.js';
 import { backoffDelay, HttpClient, parseRetryAfter } from '../src/http-client.js';
 
@@ -188,6 +192,63 @@ describe('HttpClient', () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(err.code).toBe('invalid_client');
+  });
+});
+
+describe('hosted error shapes (docs/protocol.md §2)', () => {
+  it('an error envelope without message keeps its code and gets a readable message', async () => {
+    server.use(
+      http.get(`${BASE}/m`, () =>
+        HttpResponse.json(
+          { ok: false, error: { code: 'SITE_LOGIN_REQUEST_NOT_FOUND' } },
+          { status: 404 },
+        ),
+      ),
+      http.get(`${BASE}/n`, () =>
+        HttpResponse.json({ ok: false, error: { message: 'no code here' } }, { status: 400 }),
+      ),
+    );
+    const err = await client()
+      .request('GET', '/m')
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err).toMatchObject({ code: 'SITE_LOGIN_REQUEST_NOT_FOUND', status: 404 });
+    expect(err.message).toMatch(/site login request not found/);
+    expect(err.message).toMatch(/HTTP 404 SITE_LOGIN_REQUEST_NOT_FOUND from GET \/m/);
+    const noCode = await client()
+      .request('GET', '/n')
+      .catch((e) => e);
+    expect(noCode).toBeInstanceOf(ValidationError);
+    expect(noCode).toMatchObject({ code: 'HTTP_400' });
+    expect(noCode.message).toMatch(/no code here/);
+  });
+
+  it('the hosted codes map to the same classes as the Core ones', () => {
+    expect(errorClassFor(404, 'SITE_LOGIN_REQUEST_NOT_FOUND')).toBe(
+      errorClassFor(404, 'REQUEST_NOT_FOUND'),
+    );
+    expect(errorClassFor(404, 'SITE_LOGIN_REQUEST_NOT_FOUND')).toBe(NotFoundError);
+    expect(errorClassFor(400, 'MISSING_POW_NONCE')).toBe(errorClassFor(400, 'VALIDATION_ERROR'));
+    expect(errorClassFor(400, 'MISSING_POW_NONCE')).toBe(errorClassFor(400, 'INVALID_POW'));
+    expect(errorClassFor(400, 'MISSING_POW_NONCE')).toBe(ValidationError);
+  });
+
+  it('credential codes are AuthenticationError at any status, as in the Python SDKs', () => {
+    for (const code of [
+      'MISSING_AGENT_TOKEN',
+      'INVALID_AGENT_TOKEN',
+      'SITE_TOKEN_MISSING',
+      'SITE_TOKEN_INVALID',
+      'SITE_SUSPENDED',
+    ]) {
+      for (const status of [400, 401, 403, 404, 410]) {
+        expect(errorClassFor(status, code), `${status} ${code}`).toBe(AuthenticationError);
+      }
+    }
+    // Rate limits still come first (the Python order), other 403s stay PermissionDenied.
+    expect(errorClassFor(429, 'INVALID_AGENT_TOKEN')).toBe(RateLimitError);
+    expect(errorClassFor(403, 'RATE_LIMIT_EXCEEDED')).toBe(RateLimitError);
+    expect(errorClassFor(403, 'OAUTH_CAPABILITY_DENIED')).toBe(PermissionDeniedError);
   });
 });
 

@@ -94,26 +94,39 @@ async function readChallenge(
   deps: LoginDeps,
   id: string,
   signal: AbortSignal | undefined,
-): Promise<LoginChallengeData> {
+): Promise<{ pow_challenge: string; pow_difficulty: number }> {
   const { data, headers } = await deps.http.request<LoginChallengeData>(
     'GET',
     PATHS.loginChallenge(id),
     { signal },
   );
   const bad = (what: string) =>
-    new InvalidResponseError(`GET ${PATHS.loginChallenge(id)} answered 200 but ${what}`, {
-      headers,
-    });
+    new InvalidResponseError(
+      `GET ${PATHS.loginChallenge(id)} answered 200 but ${what} — expected the challenge of PROTOCOL §3.2`,
+      { headers },
+    );
   if (typeof data.pow_challenge !== 'string') throw bad('pow_challenge is not a string');
-  if (
-    typeof data.pow_difficulty !== 'number' ||
-    !Number.isInteger(data.pow_difficulty) ||
-    data.pow_difficulty < 0 ||
-    data.pow_difficulty > 256
-  ) {
-    throw bad(`pow_difficulty was ${JSON.stringify(data.pow_difficulty)}`);
+  const difficulty = readDifficulty(data.pow_difficulty);
+  if (difficulty === undefined) {
+    throw bad(
+      `pow_difficulty was ${JSON.stringify(data.pow_difficulty)?.slice(0, 40)}, expected an integer from 0 to 256 (a number or a decimal string)`,
+    );
   }
-  return data;
+  return { pow_challenge: data.pow_challenge, pow_difficulty: difficulty };
+}
+
+/**
+ * PROTOCOL §3.2 [hosted]: the Python agent reads `pow_difficulty` with
+ * `int()`, so an integral number or a decimal string (`"15"`) both count.
+ * Anything else, or a value no proof of work can meet (outside 0–256), is
+ * refused: there would be nothing sensible to solve.
+ */
+function readDifficulty(value: unknown): number | undefined {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\+?\d{1,4}\s*$/.test(value)) n = Number(value);
+  else return undefined;
+  return Number.isInteger(n) && n >= 0 && n <= 256 ? n : undefined;
 }
 
 async function approve(
@@ -123,28 +136,89 @@ async function approve(
   signal: AbortSignal | undefined,
 ): Promise<LoginResult> {
   const path = PATHS.approveLoginRequest(id);
-  const { data, headers } = await deps.http.request<ApproveData>('POST', path, {
-    signal,
-    idempotent: false,
-    body: { pow_nonce: nonce },
-    headers: { [HEADERS.agentToken]: deps.agentToken },
-  });
-  const bad = (what: string) =>
-    new InvalidResponseError(`POST ${path} answered 200 but ${what}`, { headers });
-  if (typeof data.site_id !== 'string') throw bad('site_id is not a string');
-  if (typeof data.approved_agent_id !== 'string') throw bad('approved_agent_id is not a string');
-  if (data.status !== 'APPROVED' && data.status !== 'DELIVERED') {
-    throw bad(`status was ${JSON.stringify(data.status)}, expected APPROVED or DELIVERED`);
+  const { data, headers } = await deps.http.request<Partial<Record<keyof ApproveData, unknown>>>(
+    'POST',
+    path,
+    {
+      signal,
+      idempotent: false,
+      body: { pow_nonce: nonce },
+      headers: { [HEADERS.agentToken]: deps.agentToken },
+    },
+  );
+  return readApproval(data, id, path, headers);
+}
+
+/**
+ * A `200` from approve means the approval happened (PROTOCOL §3.4 [hosted]).
+ * As in the Python agent, `approved_agent_id` is optional and any `status`
+ * string is a success: what is missing or unexpected there is reported in
+ * `warnings`, never thrown. `site_id` and `expires_at` are required, as the
+ * Python agent requires them (it fails on a hosted answer without them, so
+ * the hosted platform sends them); a missing one is an
+ * `InvalidResponseError` whose `detail.approved` says the approval stands.
+ */
+function readApproval(
+  data: Partial<Record<keyof ApproveData, unknown>>,
+  id: string,
+  path: string,
+  headers: Headers,
+): LoginResult {
+  const warnings: string[] = [];
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== ''
+      ? v
+      : typeof v === 'number' && Number.isFinite(v)
+        ? String(v)
+        : undefined;
+  const shown = (v: unknown) =>
+    v === undefined ? 'missing' : `= ${JSON.stringify(v)?.slice(0, 60) ?? String(v)}`;
+  const bad = (field: string, v: unknown, expected: string) =>
+    new InvalidResponseError(
+      `POST ${path} answered 200 — the approval went through — but ${field} was ${shown(v)}, expected ${expected}`,
+      { headers, detail: { approved: true, requestId: id } },
+    );
+
+  const siteId = text(data.site_id);
+  if (siteId === undefined) throw bad('site_id', data.site_id, 'the id of the site');
+  const expiresAt = readTime(data.expires_at);
+  if (expiresAt === undefined) throw bad('expires_at', data.expires_at, 'an RFC 3339 time');
+  const status = text(data.status);
+  if (status !== 'APPROVED' && status !== 'DELIVERED') {
+    warnings.push(
+      `POST ${path} answered 200 with status ${shown(data.status)}, expected APPROVED or DELIVERED; the approval stands`,
+    );
   }
-  const expiresAt = new Date(typeof data.expires_at === 'string' ? data.expires_at : Number.NaN);
-  if (Number.isNaN(expiresAt.getTime())) throw bad('expires_at is not an RFC 3339 time');
+  const approvedAgentId = text(data.approved_agent_id);
+  if (approvedAgentId === undefined) {
+    warnings.push(
+      `POST ${path} answered 200 with approved_agent_id ${shown(data.approved_agent_id)}, expected the id of this agent; the approval stands`,
+    );
+  }
   return {
-    requestId: typeof data.request_id === 'string' ? data.request_id : id,
-    siteId: data.site_id,
-    status: data.status,
+    requestId: text(data.request_id) ?? id,
+    siteId,
+    status,
     expiresAt,
-    approvedAgentId: data.approved_agent_id,
+    approvedAgentId,
+    warnings,
   };
+}
+
+/**
+ * An ISO 8601 / RFC 3339 time, as Python's `datetime.fromisoformat` reads it:
+ * also the basic format (`20300101T000000Z`), which `Date` does not parse.
+ */
+function readTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const basic = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    value.trim(),
+  );
+  const iso = basic
+    ? `${basic[1]}-${basic[2]}-${basic[3]}T${basic[4]}:${basic[5]}:${basic[6]}${basic[7] ?? ''}${basic[8] ?? ''}`
+    : value;
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
 /** No answer, or an answer that does not say whether the approval landed. */

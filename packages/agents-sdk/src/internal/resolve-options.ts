@@ -1,5 +1,5 @@
 import type { FetchLike } from '@lime/wire';
-import { AuthenticationError, ENV, HOSTED_API_BASE, toApiBase } from '@lime/wire';
+import { AUDIENCE, AuthenticationError, ENV, HOSTED_API_BASE, toApiBase } from '@lime/wire';
 import type { LimeAgentOptions } from '../options.js';
 
 /** {@link LimeAgentOptions} with every default applied and checked. */
@@ -46,31 +46,60 @@ function nonNegative(field: string, value: number, integer: boolean): number {
 }
 
 /**
- * Refuse what is plainly not an agent token, so lanes never mix: a site
- * token (`st_…`) or a JWT (a passport or an MCP token) must never be sent as
- * `X-Agent-Token`.
+ * Refuse only what is certainly not an agent token, so lanes never mix — and
+ * nothing else: the hosted platform issues agent tokens without the `at_`
+ * prefix (PROTOCOL §1), so the prefix is never required.
+ * - a site token (`st_…`): the other lane's secret must not be sent as
+ *   `X-Agent-Token`;
+ * - a LIME-issued JWT (a site or binding passport, an MCP access token),
+ *   recognised by its `aud`, not by its shape: an opaque agent token that
+ *   happens to be a JWT still passes;
+ * - control characters (a pasted newline): they cannot go in an HTTP header,
+ *   and `fetch` would fail later with a less helpful message.
  */
 function checkAgentToken(token: string): void {
   if (token.startsWith('st_')) {
     throw new AuthenticationError(
       'INVALID_AGENT_TOKEN',
-      'agentToken is a site token (st_…), expected an agent token (at_…) — site tokens belong to ' +
+      'agentToken is a site token (st_…), expected an agent token — site tokens belong to ' +
         'site backends (lime-sites-sdk) and are never sent by an agent',
     );
   }
-  if (/^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(token)) {
+  const audience = limeJwtAudience(token);
+  if (audience !== undefined) {
     throw new AuthenticationError(
       'INVALID_AGENT_TOKEN',
-      'agentToken looks like a JWT (a passport or an MCP access token), expected an agent token ' +
-        '(at_…) — pass the agent token from the LIME portal or LIME_AGENT_TOKEN',
+      `agentToken is a JWT with aud '${audience}' (${
+        audience === AUDIENCE.mcp ? 'an MCP access token' : 'a site passport'
+      }), expected an agent token — pass the agent token from the LIME portal or ${ENV.agentToken}`,
     );
   }
-  if (/\s/.test(token)) {
+  if (/[\u0000-\u001f\u007f]/.test(token)) {
     throw new AuthenticationError(
       'INVALID_AGENT_TOKEN',
-      'agentToken contains whitespace — check for a stray newline or space when it was copied',
+      'agentToken contains a control character (a line break?) — check how it was copied',
     );
   }
+}
+
+/** The LIME audience of a JWT-shaped string (`lime-site-login`, `lime-binding`, `mcp`), else undefined. */
+function limeJwtAudience(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  let claims: unknown;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    claims = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))),
+    );
+  } catch {
+    return undefined;
+  }
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const aud = (claims as { aud?: unknown }).aud;
+  const first = Array.isArray(aud) ? aud[0] : aud;
+  const lime: readonly string[] = [AUDIENCE.sitePassport, AUDIENCE.bindingPassport, AUDIENCE.mcp];
+  return typeof first === 'string' && lime.includes(first) ? first : undefined;
 }
 
 /** Apply defaults (in this one place) and validate; throws before any I/O. */

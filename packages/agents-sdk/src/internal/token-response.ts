@@ -11,8 +11,10 @@ export interface ValidTokenResponse {
 /**
  * Check a token endpoint answer strictly (PROTOCOL §7): exactly the keys
  * `access_token`, `token_type`, `expires_in`; `token_type` `Bearer`; a
- * positive `expires_in`; `Cache-Control: no-store`; a JWT-shaped token. A
- * token that fails any of these is never cached or sent anywhere.
+ * positive `expires_in` (a number, or a decimal string such as `"300"`: the
+ * Python agent reads it with `int()`); `Cache-Control: no-store`; a
+ * JWT-shaped token. A token that fails any of these is never cached or sent
+ * anywhere.
  */
 export function validateTokenResponse(body: unknown, headers: Headers): ValidTokenResponse {
   const fail = (what: string) =>
@@ -35,8 +37,11 @@ export function validateTokenResponse(body: unknown, headers: Headers): ValidTok
   if (token_type !== 'Bearer') {
     throw fail(`token_type was ${JSON.stringify(String(token_type).slice(0, 20))}`);
   }
-  if (typeof expires_in !== 'number' || !Number.isFinite(expires_in) || expires_in <= 0) {
-    throw fail(`expires_in was ${JSON.stringify(expires_in)}`);
+  const lifetime = readExpiresIn(expires_in);
+  if (lifetime === undefined) {
+    throw fail(
+      `expires_in was ${JSON.stringify(expires_in)?.slice(0, 40)}, expected a positive number of seconds (a number or a decimal string)`,
+    );
   }
   if (typeof access_token !== 'string' || !JWT_SHAPE.test(access_token)) {
     throw fail('access_token is not a JWT (three base64url segments)');
@@ -46,5 +51,14 @@ export function validateTokenResponse(body: unknown, headers: Headers): ValidTok
   if (!directives.includes('no-store')) {
     throw fail(`Cache-Control was '${cacheControl.slice(0, 60)}', not no-store`);
   }
-  return { accessToken: access_token, expiresIn: expires_in };
+  return { accessToken: access_token, expiresIn: lifetime };
+}
+
+/** A positive number of seconds: a finite number, or a string of decimal digits. */
+function readExpiresIn(value: unknown): number | undefined {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\+?\d{1,12}\s*$/.test(value)) n = Number(value);
+  else return undefined;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }

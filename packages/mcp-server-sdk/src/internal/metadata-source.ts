@@ -4,6 +4,7 @@ import {
   HttpClient,
   LimeError,
   PATHS,
+  toOrigin,
 } from '@lime/wire';
 import { McpTokenError } from '../errors.js';
 
@@ -135,19 +136,49 @@ export class MetadataSource {
     if (typeof doc.issuer !== 'string' || doc.issuer.length === 0) {
       throw new Error('metadata has no "issuer", expected the Core issuer URL');
     }
-    let jwksUri: URL;
-    try {
-      jwksUri = new URL(String(doc.jwks_uri));
-    } catch {
-      throw new Error('metadata has no absolute "jwks_uri"');
-    }
-    if (jwksUri.protocol !== 'https:' && jwksUri.protocol !== 'http:') {
-      throw new Error(`metadata jwks_uri uses '${jwksUri.protocol}', expected http(s)`);
-    }
     return {
       issuer: doc.issuer,
-      jwksUri: jwksUri.href,
+      jwksUri: resolveJwksUri(doc.jwks_uri, this.options.apiBase),
       document: doc as AuthorizationServerMetadata,
     };
   }
+}
+
+/**
+ * Where the keys are (PROTOCOL.md §7 [hosted]), resolved as the Python
+ * verifier does (`JwksCache._fetch_jwks`): a path starting with `/` is
+ * appended to the platform base (`LIME_BASE_URL`, the origin:
+ * `/api/v1/core/.well-known/jwks.json` → `https://lime.pics/api/v1/core/…`);
+ * an absolute URL must be on the platform's own origin. Other relative
+ * references (Python has no working reading of them) resolve on the API base.
+ * A `jwks_uri` on another origin is refused: whoever serves the keys decides
+ * which tokens are valid, and the metadata alone must not move that trust
+ * elsewhere.
+ */
+export function resolveJwksUri(value: unknown, apiBase: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new Error('metadata has no "jwks_uri", expected the URL of the Core\'s JWK Set');
+  }
+  const raw = value.trim();
+  const base = toOrigin(apiBase);
+  const shown = raw.slice(0, 120);
+  let url: URL;
+  try {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) url = new URL(raw);
+    else if (raw.startsWith('/')) url = new URL(base + raw);
+    else url = new URL(raw, `${apiBase}/`);
+  } catch {
+    throw new Error(`metadata jwks_uri '${shown}' is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`metadata jwks_uri uses '${url.protocol}', expected http(s)`);
+  }
+  const origin = new URL(base).origin;
+  if (url.origin !== origin) {
+    throw new Error(
+      `metadata jwks_uri '${shown}' is on another origin than ${origin} — refused (cross-origin ` +
+        'jwks_uri, as in the Python verifier): the keys must come from the LIME platform itself',
+    );
+  }
+  return url.href;
 }
