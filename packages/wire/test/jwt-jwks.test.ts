@@ -55,6 +55,11 @@ function world(initial: () => unknown | Response, opts: Record<string, unknown> 
 }
 
 const down = () => new Response('upstream down', { status: 503 });
+const json200 = (body: unknown) =>
+  new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
 
 describe('JwksCache document handling', () => {
   it('accepts the raw RFC 7517 set and the LIME envelope', async () => {
@@ -203,16 +208,41 @@ describe('JwksCache document handling', () => {
 });
 
 describe('JwksCache freshness, staleness and refetch bounds', () => {
-  it('refreshes after the TTL and picks up rotated keys', async () => {
+  it('after the TTL it answers from the cache at once and refreshes in the background (stale-while-revalidate)', async () => {
     const w = world(() => ({ keys: [k1.jwk] }));
     await w.keys.getKey('k1');
-    w.answer(() => ({ keys: [k1.jwk, k2.jwk] }));
+    let release!: () => void;
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    // Headers at once, the body only when released: a slow key endpoint.
+    w.answer(
+      () =>
+        new Response(
+          new ReadableStream({
+            async start(controller) {
+              await slow;
+              controller.enqueue(
+                new TextEncoder().encode(JSON.stringify({ keys: [k1.jwk, k2.jwk] })),
+              );
+              controller.close();
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        ),
+    );
     w.advance(599_000);
     await w.keys.getKey('k1');
     expect(w.calls).toHaveLength(1);
     w.advance(1_000);
-    await w.keys.getKey('k1');
+    // The refetch hangs, yet the lookup answers from the stale set at once.
+    expect(w.keys.peekKey('k1')?.kid).toBe('k1');
+    await expect(reasonOf(w.keys.getKey('k1'))).resolves.toBe('ok');
     expect(w.calls).toHaveLength(2);
+    release();
+    for (let i = 0; i < 100 && w.keys.stats().kids.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     expect(w.keys.stats().kids).toEqual(['k1', 'k2']);
   });
 
@@ -227,6 +257,27 @@ describe('JwksCache freshness, staleness and refetch bounds', () => {
     await expect(reasonOf(w.keys.getKey('k2'))).resolves.toBe('ok');
     expect(w.calls).toHaveLength(2);
   });
+
+  it('a refused first fetch is retried 250 ms later, not after minRefreshIntervalMs', async () => {
+    const w = world(down);
+    await expect(reasonOf(w.keys.getKey('k1'))).resolves.toBe('jwks_unavailable');
+    w.answer(() => ({ keys: [k1.jwk] }));
+    w.advance(250);
+    await expect(reasonOf(w.keys.getKey('k1'))).resolves.toBe('ok');
+    expect(w.calls).toHaveLength(2);
+  });
+
+  it('every kid of a large set stays reachable: 40 published keys, the newest last or first', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => rsaKey(`rot-${i}`));
+    for (const order of ['oldest first', 'newest first'] as const) {
+      const list = order === 'oldest first' ? many : [...many].reverse();
+      const w = world(() => ({ keys: list.map((k) => k.jwk) }));
+      await w.keys.warmup();
+      expect(w.keys.stats().kids).toHaveLength(40);
+      for (const k of many) await expect(reasonOf(w.keys.getKey(k.kid))).resolves.toBe('ok');
+      expect(w.calls).toHaveLength(1);
+    }
+  }, 60_000);
 
   it('serves stale keys while the endpoint is down, for at most maxStaleMs', async () => {
     const w = world(() => ({ keys: [k1.jwk] }));
@@ -282,6 +333,31 @@ describe('JwksCache freshness, staleness and refetch bounds', () => {
       expect(new Set(first)).toEqual(
         new Set([answer === down ? 'jwks_unavailable' : 'unknown_kid']),
       );
+      if (answer === down) {
+        // A failing endpoint is retried sooner (250 ms doubling to 5 s), still one fetch per step.
+        for (const [wait, total] of [
+          [249, 1],
+          [1, 2],
+          [499, 2],
+          [1, 3],
+          [60_000, 4],
+          [1_999, 4],
+          [1, 5],
+        ] as const) {
+          w.advance(wait);
+          await flood();
+          expect(w.calls).toHaveLength(total);
+        }
+        // …and never more often than every 5 s once the backoff is capped.
+        for (let i = 0; i < 4; i++) {
+          w.advance(5_000);
+          await w.keys.getKey('x').catch(() => {});
+        }
+        w.advance(4_999);
+        await w.keys.getKey('x').catch(() => {});
+        expect(w.calls).toHaveLength(9);
+        return;
+      }
       w.advance(59_999);
       await flood();
       expect(w.calls).toHaveLength(1);

@@ -47,7 +47,13 @@ export interface JwksCacheOptions {
   timeoutMs?: number;
   /** Largest JWK Set document accepted, bytes. @default 131_072 */
   maxDocumentBytes?: number;
-  /** At most this many usable keys are kept from one document. @default 32 */
+  /**
+   * Keys imported up front from one document: the first and the last
+   * `maxKeys / 2` in document order (a publisher lists its newest key first
+   * or last). Every other usable key of the set is kept as data and imported
+   * the first time a token names it, so no published `kid` is ever
+   * unreachable, whatever the size of the set. @default 32
+   */
   maxKeys?: number;
   /** Signature implementation: `auto` uses Node's crypto when present. @default 'auto' */
   crypto?: CryptoPreference;
@@ -95,9 +101,16 @@ const MAX_RSA_BITS = 8192;
 
 interface KeySet {
   keys: Map<string, JwksKey>;
+  /** Usable keys of the document not imported yet (imported on first use). */
+  deferred: Map<string, { n: string; e: string; bits: number }>;
   ignored: IgnoredJwk[];
   fetchedAt: number;
 }
+
+/** After a failed fetch the next may start this soon, doubling per failure… */
+const RETRY_FIRST_MS = 250;
+/** …up to this (or `minRefreshIntervalMs`, if shorter), ms. */
+const RETRY_MAX_MS = 5_000;
 
 function positive(name: string, value: number, allowZero = false): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -111,10 +124,14 @@ function positive(name: string, value: number, allowZero = false): number {
 /**
  * A cache of RS256 verification keys from a JWK Set URL, keyed by `kid`.
  *
- * - Fresh for `cacheTtlMs`; a lookup after that refetches (stale keys serve
- *   while the endpoint fails, for at most `maxStaleMs`).
- * - An unknown `kid` refetches at most once per `minRefreshIntervalMs`, also
- *   while the endpoint is failing; concurrent lookups share one fetch.
+ * - Fresh for `cacheTtlMs`; after that a lookup still answers at once with
+ *   the cached key while a refetch runs in the background
+ *   (stale-while-revalidate), for at most `maxStaleMs` past freshness.
+ * - An unknown `kid` refetches at most once per `minRefreshIntervalMs`;
+ *   concurrent lookups share one fetch. After a failed fetch the next may
+ *   start sooner — 250 ms doubling to 5 s (never later than
+ *   `minRefreshIntervalMs`) — so a refused first fetch does not leave a
+ *   verifier without keys for the whole interval.
  * - Only RSA keys of 2048–8192 bits with `e = AQAB`, `use` absent or `sig`,
  *   `alg` absent or `RS256` are kept; others are listed in `stats().ignored`.
  * - Documents larger than `maxDocumentBytes` or slower than `timeoutMs` fail.
@@ -143,6 +160,8 @@ export class JwksCache {
   private inFlight: Promise<void> | undefined;
   private lastAttemptAt: number | undefined;
   private lastAttemptFailed = false;
+  /** Failed fetches since the last success (the retry backoff). */
+  private consecutiveFailures = 0;
   private fetchCount = 0;
   private failureCount = 0;
   private lastError: string | undefined;
@@ -197,8 +216,15 @@ export class JwksCache {
    */
   peekKey(kid: string): JwksKey | undefined {
     const set = this.current;
-    if (!set || this.clock() - set.fetchedAt >= this.cacheTtlMs) return undefined;
-    return set.keys.get(kid);
+    if (!set) return undefined;
+    const now = this.clock();
+    const age = now - set.fetchedAt;
+    if (age < this.cacheTtlMs) return set.keys.get(kid);
+    if (!this.usable(set, now)) return undefined;
+    const key = set.keys.get(kid);
+    // Stale but usable: answer now, refresh in the background.
+    if (key && !this.inFlight && this.mayFetch(now)) void this.refresh({});
+    return key;
   }
 
   /**
@@ -214,7 +240,7 @@ export class JwksCache {
     const set = this.current;
     const now = this.clock();
     if (set && this.usable(set, now)) {
-      const key = set.keys.get(kid);
+      const key = set.keys.get(kid) ?? (await this.importDeferred(set, kid));
       if (key) return key;
       // Unknown kid: a verdict only if the latest fetch succeeded; otherwise the
       // kid may be a new key we could not load (answer 503, not 401).
@@ -247,7 +273,7 @@ export class JwksCache {
     return {
       fetches: this.fetchCount,
       failures: this.failureCount,
-      kids: this.current ? [...this.current.keys.keys()] : [],
+      kids: this.current ? [...this.current.keys.keys(), ...this.current.deferred.keys()] : [],
       ignored: this.current ? [...this.current.ignored] : [],
       fetchedAt: this.current?.fetchedAt,
       lastError: this.lastError,
@@ -260,9 +286,28 @@ export class JwksCache {
   }
 
   private mayFetch(now: number): boolean {
-    return (
-      this.lastAttemptAt === undefined || now - this.lastAttemptAt >= this.minRefreshIntervalMs
-    );
+    if (this.lastAttemptAt === undefined) return true;
+    const wait = this.lastAttemptFailed
+      ? Math.min(
+          this.minRefreshIntervalMs,
+          RETRY_MAX_MS,
+          RETRY_FIRST_MS * 2 ** Math.min(this.consecutiveFailures - 1, 16),
+        )
+      : this.minRefreshIntervalMs;
+    return now - this.lastAttemptAt >= wait;
+  }
+
+  /** Import a usable key of the set that was kept as data (a large set). */
+  private async importDeferred(set: KeySet, kid: string): Promise<JwksKey | undefined> {
+    const raw = set.deferred.get(kid);
+    if (!raw) return undefined;
+    const imported = await importRsaKey({ n: raw.n, e: raw.e }, this.backend);
+    const key: JwksKey = { kid, bits: raw.bits, signatureBytes: Math.ceil(raw.bits / 8), imported };
+    if (this.current === set) {
+      set.deferred.delete(kid);
+      set.keys.set(kid, key);
+    }
+    return key;
   }
 
   /** Run (or join) one fetch; never throws — the outcome is in the state. */
@@ -274,10 +319,12 @@ export class JwksCache {
         .then((set) => {
           this.current = set;
           this.lastAttemptFailed = false;
+          this.consecutiveFailures = 0;
           this.lastError = undefined;
         })
         .catch((error: unknown) => {
           this.failureCount++;
+          this.consecutiveFailures++;
           this.lastAttemptFailed = true;
           this.lastError = error instanceof Error ? error.message : String(error);
         })
@@ -360,7 +407,7 @@ export class JwksCache {
       );
     }
     const set = await this.importKeys(jwks);
-    if (set.keys.size === 0) {
+    if (set.keys.size === 0 && set.deferred.size === 0) {
       throw new Error(
         `GET ${url} published no usable RS256 key (${set.ignored.length} ignored: ${set.ignored
           .slice(0, 3)
@@ -372,7 +419,8 @@ export class JwksCache {
   }
 
   private async importKeys(jwks: unknown[]): Promise<KeySet> {
-    const keys = new Map<string, JwksKey>();
+    const usable: Array<{ kid: string; n: string; e: string; bits: number }> = [];
+    const seen = new Set<string>();
     const ignored: IgnoredJwk[] = [];
     for (const jwk of jwks) {
       const kid = (jwk as { kid?: unknown } | null)?.kid;
@@ -382,12 +430,8 @@ export class JwksCache {
         ignored.push({ kid: kidText, problem });
         continue;
       }
-      if (keys.has(kidText!)) {
+      if (seen.has(kidText!)) {
         ignored.push({ kid: kidText, problem: 'duplicates an earlier kid' });
-        continue;
-      }
-      if (keys.size >= this.maxKeys) {
-        ignored.push({ kid: kidText, problem: `exceeds maxKeys (${this.maxKeys})` });
         continue;
       }
       const { n, e } = jwk as { n: string; e: string };
@@ -399,17 +443,36 @@ export class JwksCache {
         });
         continue;
       }
+      seen.add(kidText!);
+      usable.push({ kid: kidText!, n, e, bits });
+    }
+    // Import the ends of the list now (the newest key is first or last,
+    // depending on the publisher); keep the middle for when a token names it.
+    const head = Math.ceil(this.maxKeys / 2);
+    const tail = Math.floor(this.maxKeys / 2);
+    const keys = new Map<string, JwksKey>();
+    const deferred: KeySet['deferred'] = new Map();
+    for (const [index, k] of usable.entries()) {
+      if (index >= head && index < usable.length - tail) {
+        deferred.set(k.kid, { n: k.n, e: k.e, bits: k.bits });
+        continue;
+      }
       try {
-        const imported = await importRsaKey({ n, e }, this.backend);
-        keys.set(kidText!, { kid: kidText!, bits, signatureBytes: Math.ceil(bits / 8), imported });
+        const imported = await importRsaKey({ n: k.n, e: k.e }, this.backend);
+        keys.set(k.kid, {
+          kid: k.kid,
+          bits: k.bits,
+          signatureBytes: Math.ceil(k.bits / 8),
+          imported,
+        });
       } catch (error) {
         ignored.push({
-          kid: kidText,
+          kid: k.kid,
           problem: `could not be imported: ${error instanceof Error ? error.message : String(error)}`,
         });
       }
     }
-    return { keys, ignored, fetchedAt: this.clock() };
+    return { keys, deferred, ignored, fetchedAt: this.clock() };
   }
 }
 
