@@ -9,6 +9,10 @@ import { LimeError, type LimeErrorOptions } from '@lime/wire';
  * - `request_id_mismatch`: `request_id` is not the login request you expected.
  * - `binding_id_mismatch`: `binding_id` is not the binding you expected.
  * - `wrong_site`: `site_id` names another site than the `siteId` you configured.
+ * - `expired_in_transit`: a passport from the stream that expired before it
+ *   reached this site — the agent's approval succeeded, but the event
+ *   arrived too late (the stream was down or slow). `onLogin` handlers get
+ *   `(requestId, null, event)` with `event.type === 'rejected'` for it.
  * - `replay_check_failed`: the replay store threw, so single use could not be
  *   checked (fail closed; the token may be fine — retry later).
  *
@@ -24,6 +28,7 @@ export type InvalidPassportReason =
   | 'request_id_mismatch'
   | 'binding_id_mismatch'
   | 'wrong_site'
+  | 'expired_in_transit'
   | 'replay_check_failed';
 
 /**

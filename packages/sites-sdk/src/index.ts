@@ -35,6 +35,7 @@ export type {
   CreateLoginRequestOptions,
   EventsOptions,
   GetLoginRequestOptions,
+  LimeSiteStats,
   LoginRequest,
   LoginRequestStatus,
   VerifyBindingPassportOptions,

@@ -7,6 +7,8 @@ import {
   HttpClient,
   InvalidResponseError,
   JwksCache,
+  type JwksCacheStats,
+  LIFETIMES,
   LimeError,
   PATHS,
   sleep,
@@ -130,6 +132,31 @@ export interface CreateBindingRequestOptions {
   /** Absolute URL the user's browser returns to with `?passport=<JWT>`. */
   redirectUri: string;
   signal?: AbortSignal;
+}
+
+/**
+ * What {@link LimeSite.stats} reports.
+ *
+ * @example
+ * if (site.stats().longestGapMs > 30_000) alert('the login stream was down for 30 s');
+ */
+export interface LimeSiteStats {
+  /** The stream is connected now. */
+  connected: boolean;
+  /** The resume position (`Last-Event-ID`). */
+  lastEventId: string | undefined;
+  /** Connections opened. */
+  opens: number;
+  /** Connections lost or refused. */
+  failures: number;
+  /** Longest time without a connection since the stream started, ms. */
+  longestGapMs: number;
+  /** Time without a connection right now, ms (0 while connected). */
+  currentGapMs: number;
+  /** Resume points given up after repeated failures (each reported as `resync`). */
+  resumesAbandoned: number;
+  /** The JWKS cache: fetches, failures, kids, last error. */
+  jwks: JwksCacheStats;
 }
 
 /**
@@ -355,6 +382,14 @@ export class LimeSite implements AsyncDisposable {
           error: new ConnectionError('the server ended the event stream; reconnecting'),
         }),
       onStop: (error) => this.handleStop(error),
+      onResumeAbandoned: () => {
+        this.enqueue(() =>
+          this.deliverResync(
+            'resuming the event stream failed the same way several times in a row, so it resumes from now: login events may have been lost — pending logins are being re-checked',
+          ),
+        );
+        this.statusChecks.checkAll();
+      },
     });
     this.statusChecks = new StatusChecks(
       {
@@ -378,6 +413,24 @@ export class LimeSite implements AsyncDisposable {
   /** The last event id received (sent as `Last-Event-ID` on reconnect). */
   get lastEventId(): string | undefined {
     return this.stream.lastEventId;
+  }
+
+  /**
+   * Counters of the stream and the key cache, for monitoring: connections
+   * opened and lost, the longest time without a connection (a passport
+   * lives 60 s: a gap near that means logins may arrive expired), resume
+   * points given up, and the JWKS cache's fetches and failures.
+   *
+   * @example
+   * const { longestGapMs, connected } = site.stats();
+   */
+  stats(): LimeSiteStats {
+    return {
+      connected: this.stream.isConnected,
+      lastEventId: this.stream.lastEventId,
+      ...this.stream.stats(),
+      jwks: this.keys.stats(),
+    };
   }
 
   /**
@@ -526,7 +579,9 @@ export class LimeSite implements AsyncDisposable {
   /**
    * Call `handler` for every login outcome of this site: `(requestId,
    * passport, event)` with a verified passport, or `passport === null` when
-   * the request expired. Every instance's handlers get every passport, and
+   * the login will not complete: the request expired (`event.type ===
+   * 'expired'`) or its passport arrived expired (`event.type === 'rejected'`,
+   * reason `expired_in_transit`). Every instance's handlers get every passport, and
    * the passport is **not yet claimed**: call {@link LimeSite.claimPassport}
    * before binding it to a session. Handlers run independently: one that
    * throws (→ `onError`) or never settles does not delay the others. Returns
@@ -1024,9 +1079,9 @@ export class LimeSite implements AsyncDisposable {
     }
   }
 
-  private deliverResync(): void {
-    const text =
-      'the server could not resume the event stream from our last event id (older than its retention): login events may have been lost — re-check pending logins';
+  private deliverResync(
+    text = 'the server could not resume the event stream from our last event id (older than its retention, or another event log): login events may have been lost — pending logins are being re-checked',
+  ): void {
     this.emit({ type: 'resync', message: text });
     this.report(new LimeError('STREAM_RESYNC', text));
   }
@@ -1052,19 +1107,37 @@ export class LimeSite implements AsyncDisposable {
   }
 
   /**
-   * A passport signed by a key we have not seen (rotation, Core restart)
-   * while the JWKS refetch cooldown is running: try once more after the
-   * cooldown instead of losing the login.
+   * A passport that cannot be verified for lack of keys (the key endpoint
+   * refused, a key not fetched yet after a rotation) is held and verified
+   * again — 250 ms doubling to 5 s — until it expires, never dropped on the
+   * first try. One that arrives already expired is `expired_in_transit`:
+   * approved at the Core, late to reach us.
    */
   private async verifyStreamPassport(jwt: string, requestId: string): Promise<Passport> {
-    try {
-      return await this.verifier.verifyPassport(jwt, requestId, this.streamReplayStore, undefined);
-    } catch (error) {
-      if (!(error instanceof InvalidPassportError) || error.reason !== 'unknown_kid') throw error;
-      const wait = this.options.jwks.minRefreshInterval;
-      if (wait > 0) await sleep(wait + 10, this.closing.signal).catch(() => {});
-      if (this.closed) throw error;
-      return await this.verifier.verifyPassport(jwt, requestId, this.streamReplayStore, undefined);
+    let wait = 250;
+    for (;;) {
+      try {
+        return await this.verifier.verifyPassport(
+          jwt,
+          requestId,
+          this.streamReplayStore,
+          undefined,
+        );
+      } catch (error) {
+        if (!(error instanceof InvalidPassportError)) throw error;
+        if (error.reason === 'expired') throw inTransit(error, requestId);
+        if (error.reason !== 'unknown_kid' && error.reason !== 'jwks_unavailable') throw error;
+        // How long to keep trying: until the (unverified, so only a bound)
+        // expiry plus tolerance, at most two passport lifetimes.
+        const until = Math.min(
+          unverifiedExpiryMs(jwt) + this.options.clockTolerance * 1000,
+          Date.now() + 2 * LIFETIMES.passportMax * 1000,
+        );
+        if (this.closed || Date.now() + wait > until) throw error;
+        await sleep(wait, this.closing.signal).catch(() => {});
+        if (this.closed) throw error;
+        wait = Math.min(wait * 2, 5_000);
+      }
     }
   }
 
@@ -1100,6 +1173,8 @@ export class LimeSite implements AsyncDisposable {
         const rejected: LoginRejectedEvent = { type: 'rejected', requestId, error, eventId };
         this.emit(rejected);
         this.report(error);
+        // An approved login that arrived too late will not complete: handlers hear of it.
+        if (error.reason === 'expired_in_transit') this.callHandlers(requestId, null, rejected);
       };
     }
     return () => {
@@ -1141,7 +1216,7 @@ export class LimeSite implements AsyncDisposable {
   private callHandlers(
     requestId: string,
     passport: Passport | null,
-    event: LoginEvent | LoginExpiredEvent,
+    event: LoginEvent | LoginExpiredEvent | LoginRejectedEvent,
   ): void {
     for (const handler of [...this.handlers]) {
       try {
@@ -1210,4 +1285,25 @@ function requireDate(data: Record<string, unknown> | object, name: string, path:
     );
   }
   return date;
+}
+
+/** The passport's `exp` in ms, read without verification (only to bound a wait). */
+function unverifiedExpiryMs(jwt: string): number {
+  try {
+    const payload = jwt.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A stream passport that expired before it reached us: late delivery, not a bad token. */
+function inTransit(error: InvalidPassportError, requestId: string): InvalidPassportError {
+  return new InvalidPassportError(
+    'expired_in_transit',
+    `the passport for '${requestId}' was approved but expired before it reached this site (the event stream was down or slow: see site.stats().longestGapMs) — create a new login request`,
+    { cause: error },
+  );
 }

@@ -55,7 +55,13 @@ export interface LimeSiteOptions {
   maxRetries?: number;
   /** Smallest stream reconnect delay, milliseconds (the server's `retry:` raises it). @default 500 */
   reconnectMinDelay?: number;
-  /** Largest stream reconnect delay, milliseconds (backoff cap). @default 30_000 */
+  /**
+   * Largest stream reconnect delay while the server cannot be reached,
+   * milliseconds (backoff cap). While it answers at all — a status, or a
+   * stream that then drops — reconnects come within 2 s, so passports (60 s)
+   * cannot expire in transit; a `Retry-After` is always honoured.
+   * @default 10_000
+   */
   reconnectMaxDelay?: number;
   /**
    * Reconnect when no byte (keepalives included) arrived on the stream for

@@ -125,7 +125,9 @@ export type SiteEvent =
 
 /**
  * `onLogin` handler: the request id, the verified passport or `null` when the
- * request expired (as in the Python SDK), and the typed event.
+ * login will not complete — the request expired (as in the Python SDK), or
+ * its passport arrived after its expiry (`event.type === 'rejected'`, reason
+ * `expired_in_transit`) — and the typed event.
  *
  * @example
  * const handler: LoginHandler = async (requestId, passport) => {
@@ -135,7 +137,7 @@ export type SiteEvent =
 export type LoginHandler = (
   requestId: string,
   passport: Passport | null,
-  event: LoginEvent | LoginExpiredEvent,
+  event: LoginEvent | LoginExpiredEvent | LoginRejectedEvent,
 ) => void | Promise<void>;
 
 /**

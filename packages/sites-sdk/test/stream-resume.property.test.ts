@@ -1,7 +1,8 @@
 // Property: the event stream cut at arbitrary byte offsets (abruptly or
 // cleanly, in arbitrary chunks, through multi-byte UTF-8) and reconnected
 // delivers every passport and expiry exactly once, and each reconnect asks
-// for exactly the events after the last complete one.
+// for exactly the events after the last complete one (complete: its data:
+// line ended — the JSON event is whole there, blank line or not).
 import fc from 'fast-check';
 import { LimeSite, type Passport } from 'lime-sites-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,7 +52,10 @@ function connectionBytes(log: LogEvent[], last: number, honourResume: boolean) {
   for (const e of log) {
     if (honourResume && e.id <= last) continue;
     text += e.bytes;
-    ends.push({ id: e.id, end: encoder.encode(text).length });
+    // An event counts once its data: line is complete (a whole JSON object
+    // on one line is an event at once, PROTOCOL §3.5): one byte before the
+    // frame's closing blank line.
+    ends.push({ id: e.id, end: encoder.encode(text).length - 1 });
   }
   return { bytes: encoder.encode(text), ends };
 }

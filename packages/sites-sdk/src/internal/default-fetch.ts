@@ -36,15 +36,20 @@ export class DefaultTransport {
     const dispatcher = await this.dispatcher;
     this.dispatcher = undefined;
     // `close()` waits for in-flight requests; streams were aborted before this.
-    await dispatcher?.close().catch(() => {});
+    // Bun's built-in `undici` hands out Agents without `close()`: nothing to release there.
+    if (typeof dispatcher?.close === 'function') await dispatcher.close().catch(() => {});
   }
 }
+
+const UNDICI = 'undici';
 
 async function loadAgent(connectTimeoutMs: number): Promise<Dispatcher | undefined> {
   const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
   if (!versions?.node) return undefined;
   try {
-    const undici = (await import('undici')) as {
+    // A specifier bundlers do not follow, so a Worker/edge bundle never pulls in
+    // the Node-only undici (only Node ever reaches this line).
+    const undici = (await import(/* webpackIgnore: true */ /* @vite-ignore */ UNDICI)) as {
       Agent: new (options: Record<string, unknown>) => Dispatcher;
     };
     return new undici.Agent({

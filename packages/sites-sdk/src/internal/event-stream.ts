@@ -53,7 +53,37 @@ export interface EventStreamOptions {
   onEnd: () => void;
   /** The stream stopped for good (401/403 past `authRetryMs`, a redirect): no more reconnects. */
   onStop: (error: LimeError) => void;
+  /**
+   * Resuming from `Last-Event-ID` failed the same way several times in a
+   * row; the stream resumes from "now" instead (events may have been lost).
+   */
+  onResumeAbandoned: (lastEventId: string) => void;
 }
+
+/** Counters of one stream, for {@link EventStream.stats}. */
+export interface EventStreamStats {
+  /** Connections opened (a 200 with a stream). */
+  opens: number;
+  /** Connections lost or refused since the start. */
+  failures: number;
+  /** Longest time without a connection between two opens (or since the start), ms. */
+  longestGapMs: number;
+  /** Time without a connection right now, ms (0 while connected). */
+  currentGapMs: number;
+  /** Times a resume point was given up (see `onResumeAbandoned`). */
+  resumesAbandoned: number;
+}
+
+/**
+ * While the server answers at all (a status line, or a stream that then
+ * drops), reconnect within this, ms: a passport lives 60 s, and one that
+ * waits out a long backoff arrives expired.
+ */
+const ANSWERED_MAX_DELAY_MS = 2_000;
+/** Resumes from one `Last-Event-ID` that fail this many times in a row are given up. */
+const RESUME_FAILURES_ALLOWED = 3;
+/** Response header carrying the stream's resume position before any event (the Core sends it). */
+const RESUME_HEADER = 'x-lime-last-event-id';
 
 /** Delays between retries of a refused credential, ms: 5 s doubling to 60 s. */
 const AUTH_RETRY_FIRST_MS = 5_000;
@@ -98,6 +128,13 @@ export class EventStream {
   private refusedSince: number | undefined;
   private lastKeepaliveAt: number | undefined;
   private readonly cadence: number[] = [];
+  /** The last failure came with an answer from the server (it is up). */
+  private serverAnswered = false;
+  /** Failed attempts in a row that asked to resume from the current `lastEventId`. */
+  private resumeFailures = 0;
+  private readonly counters = { opens: 0, failures: 0, longestGapMs: 0, resumesAbandoned: 0 };
+  /** Since when there is no connection (undefined while connected). */
+  private downSince: number | undefined;
 
   /** The stream carries the site token: redirects never leave the origin. */
   private readonly fetch: FetchLike;
@@ -145,10 +182,24 @@ export class EventStream {
     return Math.min(this.options.watchdogMs, Math.max(MIN_LEARNED_SILENCE_MS, learned));
   }
 
+  /** Counters: opens, failures, the longest time without a connection. */
+  stats(): EventStreamStats {
+    const now = Date.now();
+    const current = this.downSince === undefined ? 0 : now - this.downSince;
+    return {
+      opens: this.counters.opens,
+      failures: this.counters.failures,
+      longestGapMs: Math.max(this.counters.longestGapMs, current),
+      currentGapMs: current,
+      resumesAbandoned: this.counters.resumesAbandoned,
+    };
+  }
+
   /** Start (or restart after a stop); a no-op while running. */
   start(): void {
     if (this.state === 'running' || this.state === 'closed') return;
     this.state = 'running';
+    this.downSince ??= Date.now();
     void this.run();
   }
 
@@ -169,12 +220,24 @@ export class EventStream {
     while (this.running) {
       let delay: number;
       let openedAt: number | undefined;
+      this.messages = 0;
       try {
         const response = await this.connect();
         openedAt = Date.now();
-        this.messages = 0;
         this.connected = true;
         this.refusedSince = undefined;
+        this.counters.opens++;
+        if (this.downSince !== undefined) {
+          this.counters.longestGapMs = Math.max(
+            this.counters.longestGapMs,
+            openedAt - this.downSince,
+          );
+          this.downSince = undefined;
+        }
+        // A resume position in the response head: a cut before the first
+        // `id:` line still resumes from here.
+        const head = response.headers.get(RESUME_HEADER);
+        if (this.lastEventId === undefined && head) this.lastEventId = head;
         // An interval across a reconnect is not a keepalive cadence.
         this.lastKeepaliveAt = undefined;
         this.options.onOpen();
@@ -182,13 +245,24 @@ export class EventStream {
         if (!this.running) break;
         // The server ended the stream cleanly (restart, deploy): come back after `retry:`.
         this.connected = false;
+        this.downSince ??= Date.now();
+        this.counters.failures++;
         this.options.onEnd();
+        this.serverAnswered = true;
+        this.noteResumeOutcome(true);
         if (this.wasHealthy(openedAt)) attempt = 0;
         delay = this.delay(attempt++);
       } catch (error) {
         this.connected = false;
+        this.downSince ??= Date.now();
         if (!this.running) break;
+        this.counters.failures++;
         const limeError = toLimeError(error);
+        // Did the server answer at all? A refused or unanswered connection
+        // (it is down) backs off to reconnectMaxDelay; anything else is
+        // retried within ANSWERED_MAX_DELAY_MS.
+        this.serverAnswered = openedAt !== undefined || !unreachable(limeError);
+        this.noteResumeOutcome(this.serverAnswered);
         const retryRefusal = this.retryRefusal(limeError);
         if (retryRefusal !== undefined) {
           this.options.onDisconnect(limeError);
@@ -245,14 +319,46 @@ export class EventStream {
     return Math.min(delay, left);
   }
 
+  /**
+   * A resume that fails the same way again and again (the server resets
+   * the connection, or drops it before the first event — e.g. a backlog it
+   * cannot send) is given up after a few tries: better "from now" with a
+   * `resync` than a loop that delivers nothing.
+   */
+  private noteResumeOutcome(answered: boolean): void {
+    if (!answered || this.lastEventId === undefined) return;
+    if (this.messages > 0) {
+      this.resumeFailures = 0;
+      return;
+    }
+    this.resumeFailures++;
+    if (this.resumeFailures < RESUME_FAILURES_ALLOWED) return;
+    const abandoned = this.lastEventId;
+    this.lastEventId = undefined;
+    this.resumeFailures = 0;
+    this.counters.resumesAbandoned++;
+    this.options.onResumeAbandoned(abandoned);
+  }
+
   /** A connection that delivered an event or stayed up a while proves the server is fine. */
   private wasHealthy(openedAt: number): boolean {
     return this.messages > 0 || Date.now() - openedAt >= HEALTHY_CONNECTION_MS;
   }
 
-  /** Reconnect delay: base `retry:` (clamped), doubled per failure, capped, plus up to 25% jitter. */
+  /**
+   * Reconnect delay: base `retry:` (clamped), doubled per failure, capped —
+   * at 2 s while the server answers at all, else at `maxDelayMs` — plus up
+   * to 25% jitter; a `Retry-After` is honoured.
+   */
   private delay(attempt: number, error?: LimeError): number {
-    const { minDelayMs, maxDelayMs, random } = this.options;
+    const { minDelayMs, random } = this.options;
+    // While the server answers, its own `retry:` still counts (it asked for it).
+    const maxDelayMs = this.serverAnswered
+      ? Math.min(
+          this.options.maxDelayMs,
+          Math.max(ANSWERED_MAX_DELAY_MS, minDelayMs, this.serverRetryMs ?? 0),
+        )
+      : this.options.maxDelayMs;
     const base = Math.min(maxDelayMs, Math.max(minDelayMs, this.serverRetryMs ?? minDelayMs));
     const step =
       attempt === 0
@@ -435,6 +541,29 @@ function silence(ms: number): TimeoutError {
 function isFatal(error: LimeError): boolean {
   const status = error.status ?? 0;
   return status === 401 || status === 403 || (status >= 300 && status < 400);
+}
+
+/** The server could not be reached at all (refused, unresolvable, no answer in time). */
+function unreachable(error: LimeError): boolean {
+  if (error instanceof TimeoutError) return true;
+  for (let e: unknown = error, depth = 0; e && depth < 6; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      [
+        'ECONNREFUSED',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'ENOTFOUND',
+        'EAI_AGAIN',
+        'UND_ERR_CONNECT_TIMEOUT',
+      ].includes(code)
+    ) {
+      return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function toLimeError(error: unknown): LimeError {

@@ -97,7 +97,7 @@ export function resolveOptions(options: LimeSiteOptions): ResolvedOptions {
   const reconnectMinDelay = number('reconnectMinDelay', options.reconnectMinDelay ?? 500, {
     min: 0,
   });
-  const reconnectMaxDelay = number('reconnectMaxDelay', options.reconnectMaxDelay ?? 30_000, {
+  const reconnectMaxDelay = number('reconnectMaxDelay', options.reconnectMaxDelay ?? 10_000, {
     min: Math.max(1, reconnectMinDelay),
   });
   const jwks = options.jwks ?? {};
