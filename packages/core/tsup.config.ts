@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.shared.js';
 
-export default packageBuild(['src/index.ts', 'src/cli.ts'], 'node');
+// The CLI (`bin`) is built as ESM only: nothing requires it.
+export default packageBuild(['src/index.ts'], 'node', { binEntries: ['src/cli.ts'] });
