@@ -11,7 +11,7 @@ export interface EdgeMcpServerOptions {
   port?: number;
   /**
    * Host name to listen on and to put in the URL. It must be a host name, not
-   * an IP: agents get MCP tokens per host name (PROTOCOL.md §7).
+   * an IP: agents get MCP tokens per host name (docs/protocol.md §7).
    * @default 'localhost'
    */
   host?: string;

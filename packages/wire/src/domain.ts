@@ -1,5 +1,5 @@
 /**
- * MCP server domain rules of PROTOCOL.md §7: host of the MCP server,
+ * MCP server domain rules of docs/protocol.md §7: host of the MCP server,
  * lowercase, no port, not an IP, no userinfo.
  */
 

@@ -1,12 +1,12 @@
 import type { WireErrorCode } from './error-codes.js';
 
-/** PROTOCOL.md §2: `{"ok": true, "data": {…}}`. */
+/** docs/protocol.md §2: `{"ok": true, "data": {…}}`. */
 export interface SuccessEnvelope<T extends object = Record<string, unknown>> {
   ok: true;
   data: T;
 }
 
-/** PROTOCOL.md §2: `{"ok": false, "error": {…}}`. */
+/** docs/protocol.md §2: `{"ok": false, "error": {…}}`. */
 export interface FailureEnvelope {
   ok: false;
   error: {

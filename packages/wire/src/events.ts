@@ -1,5 +1,5 @@
 /**
- * The login event stream of PROTOCOL.md §3.5. One `data:` line per event,
+ * The login event stream of docs/protocol.md §3.5. One `data:` line per event,
  * holding one JSON object on one line.
  */
 
@@ -52,7 +52,7 @@ export const MIN_EVENT_RETENTION_MS = 10 * 60_000;
 /** Event ids are per-site strictly increasing decimal integers. */
 export const EVENT_ID_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
 
-/** Login request lifecycle states (PROTOCOL.md §3). */
+/** Login request lifecycle states (docs/protocol.md §3). */
 export const LOGIN_STATUSES = ['PENDING', 'APPROVED', 'DELIVERED', 'EXPIRED'] as const;
 export type LoginStatus = (typeof LOGIN_STATUSES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The proof-of-work predicate of PROTOCOL.md §3.3, shared by the Core (which
+ * The proof-of-work predicate of docs/protocol.md §3.3, shared by the Core (which
  * checks) and the agent SDK (which solves). Hashing itself is left to the
  * caller: the Core uses node:crypto, the solver its own kernel.
  */
