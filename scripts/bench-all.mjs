@@ -13,7 +13,7 @@
 //   pnpm bench pow verify      # only those whose script name contains a word
 //   pnpm bench --raw           # also echo each benchmark's own output
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from './bench-all.parse.mjs';
 
@@ -102,6 +102,18 @@ for (const r of results) {
     const ratio = row.ratioText ?? (row.ratio === undefined ? '' : `${fmt(row.ratio)}×`);
     console.log(
       `| ${r.name} | ${row.label.replace(/\|/g, '/')} | ${fmt(row.value)} | ${row.unit ?? ''} | ${fmt(row.baseline)} | ${ratio} |`,
+    );
+  }
+}
+// PoW hash rate per runtime, as the last runtime matrix test measured it
+// (examples/runtime-matrix: 4 solves at difficulty 22 on the SDK's worker pool).
+const matrixFile = `${root}.tmp/runtime-matrix.json`;
+if (existsSync(matrixFile) && (filters.length === 0 || filters.some((f) => 'pow'.includes(f)))) {
+  const { runtimes } = JSON.parse(readFileSync(matrixFile, 'utf8'));
+  for (const [name, r] of Object.entries(runtimes)) {
+    if (r.hashRate === undefined) continue;
+    console.log(
+      `| runtime matrix (last test run, ${statSync(matrixFile).mtime.toISOString().slice(0, 10)}) | pow hash rate, ${name} ${r.version} | ${fmt(r.hashRate)} | hashes/s | | |`,
     );
   }
 }

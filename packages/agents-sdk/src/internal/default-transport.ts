@@ -37,7 +37,8 @@ export function createTransport(injected: FetchLike | undefined): Transport {
       const d = dispatcher;
       dispatcher = undefined;
       // destroy(), not close(): a long-lived MCP event stream must not hold close() open.
-      await d?.destroy().catch(() => {});
+      // Bun's built-in `undici` hands out Agents without `destroy()`: nothing to release there.
+      if (typeof d?.destroy === 'function') await d.destroy().catch(() => {});
     },
   };
 }

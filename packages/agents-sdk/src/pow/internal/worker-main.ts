@@ -38,6 +38,12 @@ export type WorkerReply =
  * shared stop flag and drains new jobs with `receiveMessageOnPort`, which is
  * how a cancel or a new solve takes effect within one chunk (≈ 1.5 ms with the
  * SIMD kernel) without returning to the event loop.
+ *
+ * Where `receiveMessageOnPort` refuses the worker's port (Deno: "The "port"
+ * argument must be a MessagePort instance" for `parentPort`), found by one
+ * probe at start, the worker instead runs one round of chunks per macrotask,
+ * so new jobs arrive as ordinary `message` events between rounds. Cancels
+ * are unaffected (they go through the shared stop flag either way).
  */
 export function powWorkerMain(
   createKernel: typeof createPowKernel,
@@ -61,6 +67,16 @@ export function powWorkerMain(
   const kernel = createKernel(wasmModule);
   const jobs: Job[] = [];
   let running = false;
+  // Probe the synchronous drain once; a message it already took is kept.
+  let drain: typeof receive | undefined = receive;
+  let early: { message: unknown } | undefined;
+  try {
+    early = receive(port);
+  } catch {
+    drain = undefined;
+  }
+  const later: (fn: () => void) => void =
+    typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
   const post = (reply: WorkerReply) => port.postMessage(reply);
 
@@ -120,10 +136,20 @@ export function powWorkerMain(
           if (step(jobs[i]!)) jobs.splice(i, 1);
           else i++;
         }
-        for (let m = receive(port); m !== undefined; m = receive(port)) accept(m.message);
+        if (!drain) {
+          // No synchronous drain: yield, and let `message` events add jobs.
+          if (jobs.length > 0) {
+            later(run);
+            return;
+          }
+          break;
+        }
+        for (let m = drain(port); m !== undefined; m = drain(port)) accept(m.message);
       }
-    } finally {
       running = false;
+    } catch (error) {
+      running = false;
+      throw error;
     }
   }
 
@@ -132,4 +158,8 @@ export function powWorkerMain(
     if (!running) run();
   });
   post({ type: 'ready', simd: kernel.simd });
+  if (early) {
+    accept(early.message);
+    if (!running) run();
+  }
 }
