@@ -54,6 +54,11 @@ const OPEN_WAIT_MS = 5_000;
  * take to reach this instance before `waitForLogin()` says it never will, ms.
  */
 const PASSPORT_GRACE_MS = 5_000;
+/**
+ * The same on a stream that resumes (it carries event ids): the passport is
+ * in the Core's log and on its way, however slow the network, ms.
+ */
+const RESUMABLE_PASSPORT_GRACE_MS = 30_000;
 
 /**
  * A login request created with {@link LimeSite.createLoginRequest}.
@@ -304,6 +309,10 @@ export class LimeSite implements AsyncDisposable {
   private closed = false;
   /** Fires on close(): cancels internal waits so nothing outlives the site. */
   private readonly closing = new AbortController();
+  /** Settles on close(): one listener for every wait that must end with it. */
+  private readonly closed$ = new Promise<void>((resolve) => {
+    this.closing.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   /** Deliveries settle in stream order, although passports verify concurrently. */
   private delivery: Promise<void> = Promise.resolve();
 
@@ -393,14 +402,18 @@ export class LimeSite implements AsyncDisposable {
     });
     this.statusChecks = new StatusChecks(
       {
-        read: (id) => this.getLoginRequest(id, { signal: this.closing.signal }),
+        // No signal: one per check would pile listeners on `closing`; each
+        // read is bounded by `timeout`, and close() drops its result.
+        read: (id) => this.getLoginRequest(id),
         arrived: (id) => this.seen.has(id) || this.outcomes.get(id) !== undefined,
         connected: () => this.stream.isConnected,
+        resumable: () => this.stream.lastEventId !== undefined,
         fail: (id, error) => this.failWaiters(id, error),
       },
       {
         intervalMs: resolved.statusCheckInterval,
         graceMs: Math.min(PASSPORT_GRACE_MS, resolved.statusCheckInterval || PASSPORT_GRACE_MS),
+        resumableGraceMs: RESUMABLE_PASSPORT_GRACE_MS,
       },
     );
   }
@@ -1134,7 +1147,7 @@ export class LimeSite implements AsyncDisposable {
           Date.now() + 2 * LIFETIMES.passportMax * 1000,
         );
         if (this.closed || Date.now() + wait > until) throw error;
-        await sleep(wait, this.closing.signal).catch(() => {});
+        await Promise.race([sleep(wait), this.closed$]);
         if (this.closed) throw error;
         wait = Math.min(wait * 2, 5_000);
       }

@@ -55,11 +55,6 @@ function world(initial: () => unknown | Response, opts: Record<string, unknown> 
 }
 
 const down = () => new Response('upstream down', { status: 503 });
-const json200 = (body: unknown) =>
-  new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-  });
 
 describe('JwksCache document handling', () => {
   it('accepts the raw RFC 7517 set and the LIME envelope', async () => {

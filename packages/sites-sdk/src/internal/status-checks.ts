@@ -24,6 +24,11 @@ export interface StatusCheckHost {
   arrived(requestId: string): boolean;
   /** The stream is connected (a passport sent now would reach us). */
   connected(): boolean;
+  /**
+   * The stream resumes (it carries event ids): an event sent while we were
+   * away, or slowed by a stalling network, still comes, in order.
+   */
+  resumable(): boolean;
   /** Reject every waiter of the request. */
   fail(requestId: string, error: LimeError): void;
 }
@@ -33,6 +38,8 @@ export interface StatusCheckOptions {
   intervalMs: number;
   /** After an approved status, how long the passport may still take to arrive, ms. */
   graceMs: number;
+  /** The same on a resumable stream, where a slow passport is still on its way. */
+  resumableGraceMs: number;
 }
 
 /** Statuses after which a passport was issued for the request (§3.1b). */
@@ -119,12 +126,15 @@ export class StatusChecks {
     }
     if (APPROVED.has(status) && this.host.connected() && entry.grace === undefined) {
       // The event may be a moment behind the status (or in a resume replay).
-      entry.grace = setTimeout(() => {
-        entry.grace = undefined;
-        if (this.entries.get(requestId) !== entry || this.host.arrived(requestId)) return;
-        if (!this.host.connected()) return; // the check after the reconnect decides
-        this.host.fail(requestId, new PassportNotReceivedError(requestId, status));
-      }, this.options.graceMs);
+      entry.grace = setTimeout(
+        () => {
+          entry.grace = undefined;
+          if (this.entries.get(requestId) !== entry || this.host.arrived(requestId)) return;
+          if (!this.host.connected()) return; // the check after the reconnect decides
+          this.host.fail(requestId, new PassportNotReceivedError(requestId, status));
+        },
+        this.host.resumable() ? this.options.resumableGraceMs : this.options.graceMs,
+      );
       (entry.grace as { unref?: () => void }).unref?.();
     }
     this.schedule(requestId, entry);
