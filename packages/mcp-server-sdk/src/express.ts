@@ -1,14 +1,12 @@
 // lime-mcp-server-sdk/express: LIME bearer auth for express MCP servers
-// (express 4 and 5). Node-only (express), hence a subpath of its own; the root
-// entry stays runtime-neutral.
+// (express 4 and 5; MCP SDK 1.x or 2.x, or none). Node-only (express), hence a
+// subpath of its own; the root entry stays runtime-neutral.
 //
 // Fail closed by construction: the bearer guard protects every request that
 // reaches it. It never decides by itself which paths need a token — express
 // decides, by where the user mounts it (route, Router, app) — because any
 // matching of our own (case, trailing slash, Router prefixes) differs from
 // express's somewhere, and the difference is where a tool runs without a token.
-import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type BearerRefusal, createBearerCheck } from './internal/bearer-check.js';
 import { headerSafe } from './internal/header-safe.js';
@@ -17,23 +15,94 @@ import { type LimeAuthInfo, LimeMcpVerifier, type LimeMcpVerifierOptions } from 
 import { createProtectedResourceMetadataHandler } from './web-handlers.js';
 
 /**
+ * The MCP SDK's `OAuthTokenVerifier` contract (1.x and 2.x alike): what
+ * `requireBearerAuth` calls. Declared here so this module imports neither line.
+ */
+export interface LimeOAuthTokenVerifier {
+  verifyAccessToken(token: string): Promise<LimeAuthInfo>;
+}
+
+/** Options of {@link createOAuthTokenVerifier}. */
+export interface OAuthTokenVerifierOptions {
+  /**
+   * Which MCP SDK's `requireBearerAuth` will call the verifier: its error
+   * classes differ (1.x `InvalidTokenError`/`ServerError` from
+   * `@modelcontextprotocol/sdk`, 2.x `OAuthError` from
+   * `@modelcontextprotocol/server`) and it recognises only its own.
+   * @default 'auto': 1.x when `@modelcontextprotocol/sdk` is installed, else 2.x
+   */
+  sdk?: 'auto' | 'v1' | 'v2';
+}
+
+interface ErrorFactory {
+  invalid(message: string): Error;
+  unavailable(message: string): Error;
+}
+
+async function loadErrors(sdk: 'auto' | 'v1' | 'v2'): Promise<ErrorFactory> {
+  const v1 = async (): Promise<ErrorFactory> => {
+    const m = await import('@modelcontextprotocol/sdk/server/auth/errors.js');
+    return {
+      invalid: (message) => new m.InvalidTokenError(message),
+      unavailable: (message) => new m.ServerError(message),
+    };
+  };
+  const v2 = async (): Promise<ErrorFactory> => {
+    const m = (await import('@modelcontextprotocol/server')) as unknown as {
+      OAuthError: new (code: string, message: string) => Error;
+      OAuthErrorCode: { InvalidToken: string; ServerError: string };
+    };
+    return {
+      invalid: (message) => new m.OAuthError(m.OAuthErrorCode.InvalidToken, message),
+      unavailable: (message) => new m.OAuthError(m.OAuthErrorCode.ServerError, message),
+    };
+  };
+  if (sdk === 'v1') return v1();
+  if (sdk === 'v2') return v2();
+  try {
+    return await v1();
+  } catch {
+    try {
+      return await v2();
+    } catch {
+      throw new Error(
+        'createOAuthTokenVerifier needs the MCP SDK: install @modelcontextprotocol/sdk (1.x) or @modelcontextprotocol/server (2.x) — or use limeBearerAuth, which needs neither',
+      );
+    }
+  }
+}
+
+/**
  * Adapt a {@link LimeMcpVerifier} to the MCP SDK's `OAuthTokenVerifier`, for
- * `requireBearerAuth`. Refusals become the SDK's `InvalidTokenError` (401)
- * with a header-safe message; unreachable keys become `ServerError` (500).
+ * its own `requireBearerAuth` (1.x `@modelcontextprotocol/sdk` or 2.x
+ * `@modelcontextprotocol/express`). Refusals become the SDK's invalid-token
+ * error (401) with a header-safe message; unreachable keys its server error
+ * (500 — {@link limeBearerAuth} answers 503 instead). The SDK is loaded on the
+ * first call, so this module imports neither line.
  *
  * @example
  * app.post('/mcp', requireBearerAuth({ verifier: createOAuthTokenVerifier(verifier) }), handler);
  */
-export function createOAuthTokenVerifier(verifier: LimeMcpVerifier): OAuthTokenVerifier {
+export function createOAuthTokenVerifier(
+  verifier: LimeMcpVerifier,
+  options: OAuthTokenVerifierOptions = {},
+): LimeOAuthTokenVerifier {
   if (typeof verifier?.verify !== 'function') {
     throw new TypeError('createOAuthTokenVerifier: verifier must be a LimeMcpVerifier');
   }
+  const sdk = options.sdk ?? 'auto';
+  if (!['auto', 'v1', 'v2'].includes(sdk)) {
+    throw new TypeError("createOAuthTokenVerifier: sdk must be 'auto', 'v1' or 'v2'");
+  }
+  let errors: Promise<ErrorFactory> | undefined;
   return {
     async verifyAccessToken(token) {
       const result = await verifier.verify(token);
       if (result.valid) return result.authInfo;
-      if (result.error.temporary) throw new ServerError(headerSafe(result.message));
-      throw new InvalidTokenError(headerSafe(result.message));
+      errors ??= loadErrors(sdk);
+      const make = await errors;
+      if (result.error.temporary) throw make.unavailable(headerSafe(result.message));
+      throw make.invalid(headerSafe(result.message));
     },
   };
 }
