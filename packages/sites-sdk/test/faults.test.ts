@@ -95,7 +95,7 @@ describe('keys unavailable', () => {
 });
 
 describe('resume', () => {
-  it('a resume that the server resets again and again is given up: resync, then from now', async () => {
+  it('a resume that the server resets again and again (5 times over 20 s) is given up: resync, then from now', async () => {
     const events: SiteEvent[] = [];
     const { site, core } = setup({
       stream: (r, handles) => {
@@ -114,9 +114,9 @@ describe('resume', () => {
     const iterate = (async () => {
       for await (const e of site.events()) events.push(e);
     })();
-    await tick(20_000);
+    await tick(60_000);
     const resumes = core.calls.stream.filter((c) => c.lastEventId === 'log-7');
-    expect(resumes).toHaveLength(3);
+    expect(resumes.length).toBeGreaterThanOrEqual(5);
     expect(core.calls.stream.at(-1)!.lastEventId).toBeNull();
     expect(events.some((e) => e.type === 'resync')).toBe(true);
     expect(site.stats().resumesAbandoned).toBe(1);

@@ -55,7 +55,7 @@ export interface ChaosOptions {
   /** The Core's origin. */
   target: string;
   seed: number;
-  /** Chance that a stream connection is cut somewhere in its first 4 KiB. @default 0.6 */
+  /** Chance that a stream connection is cut somewhere in its first 32 KiB. @default 0.8 */
   cutChance?: number;
   /** Chance of a stall (≤ 2 s) per forwarded chunk of a stream. @default 0.05 */
   stallChance?: number;
@@ -68,7 +68,7 @@ export interface ChaosOptions {
 export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy> {
   const random = seededRandom(options.seed);
   const { hostname, port } = new URL(options.target);
-  const cutChance = options.cutChance ?? 0.6;
+  const cutChance = options.cutChance ?? 0.8;
   const stallChance = options.stallChance ?? 0.05;
   const trickleChance = options.trickleChance ?? 0.2;
   const refusalEveryMs = options.refusalEveryMs ?? 8_000;
@@ -141,7 +141,7 @@ export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy
     let forwarded = 0;
     let queue: Promise<void> = Promise.resolve();
     const planStream = () => {
-      const cutAt = random() < cutChance ? Math.floor(random() * 4_096) : undefined;
+      const cutAt = random() < cutChance ? Math.floor(random() * 32_768) : undefined;
       const trickleFor = random() < trickleChance ? Math.floor(random() * 2_048) : 0;
       if (trickleFor > 0) stats.trickles++;
       return { cutAt, trickleFor };
@@ -173,7 +173,7 @@ export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy
           client.write(part);
           forwarded += part.length;
           data = data.subarray(part.length);
-          if (step < part.length + data.length || data.length > 0) await pause(1);
+          if (data.length > 0) await pause(1);
         }
         upstream.resume();
       });

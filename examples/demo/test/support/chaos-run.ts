@@ -38,6 +38,7 @@ export interface ChaosReport {
   restarts: number;
   proxies: ChaosStats;
   longestGapMs: number;
+  resumesAbandoned: number;
   elapsedMs: number;
 }
 
@@ -78,6 +79,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       upstreamErrors: 0,
     },
     longestGapMs: 0,
+    resumesAbandoned: 0,
     elapsedMs: 0,
   };
 
@@ -204,6 +206,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       }
     }
     report.longestGapMs = Math.max(...sites.flat().map((s) => s.stats().longestGapMs));
+    report.resumesAbandoned = sites.flat().reduce((n, s) => n + s.stats().resumesAbandoned, 0);
   } finally {
     await Promise.all(sites.flat().map((s) => s.close()));
     await Promise.all(agents.map((a) => a.close()));
@@ -225,6 +228,6 @@ export function formatChaosReport(r: ChaosReport): string {
     `not created ${r.notCreated}, not approved ${r.notApproved}, restarts ${r.restarts}; ` +
     `proxy: ${r.proxies.streams} streams, ${r.proxies.cuts} cuts, ${r.proxies.stalls} stalls, ` +
     `${r.proxies.trickles} trickles, ${r.proxies.refused} refused; longest stream gap ` +
-    `${r.longestGapMs} ms; ${(r.elapsedMs / 1000).toFixed(1)} s`
+    `${r.longestGapMs} ms; resumes given up ${r.resumesAbandoned}; ${(r.elapsedMs / 1000).toFixed(1)} s`
   );
 }

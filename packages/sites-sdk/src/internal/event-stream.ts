@@ -80,8 +80,14 @@ export interface EventStreamStats {
  * waits out a long backoff arrives expired.
  */
 const ANSWERED_MAX_DELAY_MS = 2_000;
-/** Resumes from one `Last-Event-ID` that fail this many times in a row are given up. */
-const RESUME_FAILURES_ALLOWED = 3;
+/**
+ * Resumes from one `Last-Event-ID` that fail this many times in a row, over
+ * at least {@link RESUME_FAILURE_SPAN_MS}, are given up. Both bounds: a
+ * refusal window of a flaky network also fails a few resumes in a row, and
+ * giving up a resume point loses the events of the gap.
+ */
+const RESUME_FAILURES_ALLOWED = 5;
+const RESUME_FAILURE_SPAN_MS = 20_000;
 /** Response header carrying the stream's resume position before any event (the Core sends it). */
 const RESUME_HEADER = 'x-lime-last-event-id';
 
@@ -132,6 +138,7 @@ export class EventStream {
   private serverAnswered = false;
   /** Failed attempts in a row that asked to resume from the current `lastEventId`. */
   private resumeFailures = 0;
+  private resumeFailingSince: number | undefined;
   private readonly counters = { opens: 0, failures: 0, longestGapMs: 0, resumesAbandoned: 0 };
   /** Since when there is no connection (undefined while connected). */
   private downSince: number | undefined;
@@ -329,13 +336,21 @@ export class EventStream {
     if (!answered || this.lastEventId === undefined) return;
     if (this.messages > 0) {
       this.resumeFailures = 0;
+      this.resumeFailingSince = undefined;
       return;
     }
     this.resumeFailures++;
-    if (this.resumeFailures < RESUME_FAILURES_ALLOWED) return;
+    this.resumeFailingSince ??= Date.now();
+    if (
+      this.resumeFailures < RESUME_FAILURES_ALLOWED ||
+      Date.now() - this.resumeFailingSince < RESUME_FAILURE_SPAN_MS
+    ) {
+      return;
+    }
     const abandoned = this.lastEventId;
     this.lastEventId = undefined;
     this.resumeFailures = 0;
+    this.resumeFailingSince = undefined;
     this.counters.resumesAbandoned++;
     this.options.onResumeAbandoned(abandoned);
   }
