@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make a fresh machine ready: pnpm (corepack cannot fetch it here, npm can),
 # then the workspace's dependencies from the lockfile, then a build, then the
-# Debian Python packages of the Python interop tests (examples/python-peers).
+# Debian Python packages of the Python interop tests (examples/python-peers),
+# then Debian's redis-server for the replay-store tests (packages/sites-sdk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
@@ -18,3 +19,4 @@ fi
 echo "› build"
 pnpm -s build >/dev/null
 bash scripts/install-python-peers.sh
+bash scripts/install-redis.sh

@@ -17,7 +17,7 @@ import {
   toApiBase,
 } from '@lime/wire';
 import { McpTokenError, type McpTokenFailureReason } from './errors.js';
-import { readEnv, readEnvSeconds } from './internal/env.js';
+import { readEnv, readEnvSeconds, warnOnce } from './internal/env.js';
 import { type AuthorizationServerInfo, MetadataSource } from './internal/metadata-source.js';
 import { canonicalResource, comparableResource } from './internal/resource.js';
 import { VerifiedTokenCache } from './internal/token-cache.js';
@@ -27,7 +27,9 @@ import { DEFAULT_VERIFY_USER_AGENT, withUserAgent } from './internal/user-agent.
 export interface LimeMcpVerifierOptions {
   /**
    * The LIME platform: an origin (`https://lime.pics`) or an API base
-   * (`https://lime.pics/api/v1`). @default env `LIME_BASE_URL`, else `https://lime.pics`
+   * (`https://lime.pics/api/v1`). @default env `LIME_BASE_URL`, else env
+   * `LIME_API_BASE` (what the agent and site SDKs and `npm run core` use), else
+   * `https://lime.pics` — with a one-time process warning (`LIME_HOSTED_DEFAULT`)
    */
   baseUrl?: string;
   /** Expected `aud` (first element when `aud` is an array). @default env `LIME_OAUTH_AUDIENCE`, else 'mcp' */
@@ -236,7 +238,8 @@ export class LimeMcpVerifier {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('LimeMcpVerifier options must be an object');
     }
-    const baseUrl = options.baseUrl ?? readEnv(ENV.baseUrl) ?? HOSTED_ORIGIN;
+    const baseUrl =
+      options.baseUrl ?? readEnv(ENV.baseUrl) ?? readEnv(ENV.apiBase) ?? hostedDefault();
     try {
       const u = new URL(baseUrl);
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
@@ -571,4 +574,13 @@ export function toMcpTokenError(error: unknown): McpTokenError {
   return new McpTokenError('jwks_unavailable', `token could not be checked: ${message}`, {
     cause: error,
   });
+}
+
+/** The hosted origin, when nothing names another: said once, since a local setup usually meant otherwise. */
+function hostedDefault(): string {
+  warnOnce(
+    'LIME_HOSTED_DEFAULT',
+    `lime-mcp-server-sdk: neither baseUrl nor ${ENV.baseUrl} nor ${ENV.apiBase} is set — verifying tokens against the hosted platform (${HOSTED_ORIGIN}); set one of them to use another Core`,
+  );
+  return HOSTED_ORIGIN;
 }

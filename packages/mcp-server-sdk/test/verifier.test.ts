@@ -80,7 +80,39 @@ describe('LimeMcpVerifier against the reference Core', () => {
     const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
     expect(reason(await verifier.verify(token))).toBe('valid');
     vi.unstubAllEnvs();
+    vi.stubEnv('LIME_API_BASE', '');
     expect(new LimeMcpVerifier().apiBase).toBe('https://lime.pics/api/v1');
+    vi.unstubAllEnvs();
+  });
+
+  it('falls back to LIME_API_BASE when LIME_BASE_URL is unset, and warns once when it falls back to the hosted default', async () => {
+    vi.stubEnv('LIME_BASE_URL', '');
+    vi.stubEnv('LIME_API_BASE', core.apiBase);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const verifier = new LimeMcpVerifier({ expectedDomain: 'localhost' });
+      expect(verifier.apiBase).toBe(core.apiBase);
+      const token = await mintMcpToken(core, agentToken, { domain: 'localhost' });
+      expect(reason(await verifier.verify(token))).toBe('valid');
+      vi.stubEnv('LIME_API_BASE', '');
+      // A fresh module: its once-per-process memory starts empty.
+      vi.resetModules();
+      const fresh = await import('../src/verifier.js');
+      new fresh.LimeMcpVerifier();
+      new fresh.LimeMcpVerifier();
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      const hosted = warnings.filter(
+        (w) => (w as { code?: string }).code === 'LIME_HOSTED_DEFAULT',
+      );
+      expect(hosted).toHaveLength(1);
+      expect(hosted[0]!.message).toMatch(/LIME_BASE_URL/);
+      expect(verifier.apiBase).not.toBe('https://lime.pics/api/v1');
+    } finally {
+      process.off('warning', onWarning);
+      vi.unstubAllEnvs();
+    }
   });
 
   it('reads the leeway from LIME_JWT_VERIFY_LEEWAY_SECONDS and validates it', () => {

@@ -43,8 +43,22 @@ export type {
   WaitForLoginOptions,
 } from './lime-site.js';
 export { LimeSite } from './lime-site.js';
+export type {
+  LoginHandlers,
+  LoginHandlersOptions,
+  LoginResult,
+  SessionCookie,
+} from './login-handlers.js';
+export { createLoginHandlers } from './login-handlers.js';
 export type { LimeSiteJwksOptions, LimeSiteOptions } from './options.js';
 export type { BindingPassport, Passport } from './passport.js';
+export type {
+  IoRedisLike,
+  NodeRedisLike,
+  RedisClientLike,
+  RedisReplayStoreOptions,
+} from './redis-replay-store.js';
+export { RedisReplayStore } from './redis-replay-store.js';
 export type { MemoryReplayStoreOptions, ReplayStore } from './replay-store.js';
 export { MemoryReplayStore } from './replay-store.js';
 export type {

@@ -106,9 +106,51 @@ ${block}
     }
   });
 
+  it('login endpoints in five lines: start → agent approves → finish sets the session cookie once', async () => {
+    const block = blocks.find((b) => b.includes('toExpressHandler(login.finish)'));
+    expect(block).toBeDefined();
+    expect(blocks.indexOf(block!)).toBe(1); // the five-line version comes first
+    const sessions: string[] = [];
+    const mod = (await import(
+      /* @vite-ignore */ write(
+        'five-lines.ts',
+        `${block}
+async function createSession(passport: { agentId: string }) {
+  (globalThis as { readmeSessions?: string[] }).readmeSessions!.push(passport.agentId);
+  return 'session-1';
+}
+export { app, site };`,
+      )
+    )) as { app: import('express').Express; site: LimeSite };
+    (globalThis as { readmeSessions?: string[] }).readmeSessions = sessions;
+    const server = mod.app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((r) => server.once('listening', r));
+      const address = server.address();
+      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const start = await fetch(`${base}/login/start`, { method: 'POST' });
+      expect(start.status).toBe(201);
+      const { loginRequestId } = (await start.json()) as { loginRequestId: string };
+      const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
+      await approve(loginRequestId);
+      const finish = await fetch(`${base}/login/finish`, { method: 'POST', headers: { cookie } });
+      expect(finish.status).toBe(200);
+      expect(finish.headers.getSetCookie().some((c) => c.startsWith('sid=session-1;'))).toBe(true);
+      expect(sessions).toEqual([agent.agentId]);
+      const again = await fetch(`${base}/login/finish`, { method: 'POST', headers: { cookie } });
+      expect(again.status).toBe(409);
+      expect(sessions).toHaveLength(1);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await mod.site.close();
+    }
+  });
+
   it('express backend: start → agent approves → finish gives the agent; a replayed finish is refused', async () => {
     vi.stubEnv('PORT', '0');
-    const mod = (await import(/* @vite-ignore */ write('express-backend.ts', blocks[1]!))) as {
+    const block = blocks.find((b) => b.includes('export const server = app.listen'));
+    expect(block).toBeDefined();
+    const mod = (await import(/* @vite-ignore */ write('express-backend.ts', block!))) as {
       server: Server;
       site: LimeSite;
     };

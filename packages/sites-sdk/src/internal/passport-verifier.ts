@@ -5,6 +5,7 @@ import {
   JwtVerificationError,
   type JwtVerifyFunction,
   LIFETIMES,
+  LimeError,
   type ReceivedBindingPassportClaims,
   type ReceivedPassportClaims,
   type VerifiedJwt,
@@ -274,9 +275,15 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 function storeFailed(error: unknown): InvalidPassportError {
+  // The SDK's own stores (RedisReplayStore) word their errors for this; a
+  // user's store error is not echoed (it could name a host or a credential).
+  const why =
+    error instanceof LimeError && error.code === 'REPLAY_STORE_UNAVAILABLE'
+      ? ` (${error.message})`
+      : '';
   return new InvalidPassportError(
     'replay_check_failed',
-    'the replay store failed, so single use of the passport could not be checked — refused (fail closed); retry when the store is back',
+    `the replay store failed${why}, so single use of the passport could not be checked — refused (fail closed); retry when the store is back`,
     { cause: error },
   );
 }
