@@ -24,7 +24,13 @@ const raw = args.includes('--raw');
 const filters = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--parse');
 const TIMEOUT_MS = 300_000;
 
-const scripts = Object.keys(pkg.scripts)
+// Benchmarks without a root script: run as `node <args>` (the soak needs
+// --expose-gc to force collections before it reads the heap).
+const COMMANDS = {
+  'bench:core-soak': ['--expose-gc', '--import', 'tsx', 'packages/core/bench/soak.bench.ts'],
+};
+
+const scripts = [...Object.keys(pkg.scripts), ...Object.keys(COMMANDS)]
   .filter((name) => name.startsWith('bench:'))
   .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)));
 
@@ -37,7 +43,10 @@ if (scripts.length === 0) {
 function run(name) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn('pnpm', ['-s', 'run', name], {
+    const [cmd, cmdArgs] = COMMANDS[name]
+      ? [process.execPath, COMMANDS[name]]
+      : ['pnpm', ['-s', 'run', name]];
+    const child = spawn(cmd, cmdArgs, {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

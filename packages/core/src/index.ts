@@ -18,6 +18,7 @@ export type {
   CreatedAgentResult,
   CreatedSiteResult,
   CreateSiteInput,
+  SigningKeyActivation,
 } from './start-core.js';
 export { startCore } from './start-core.js';
 export type {

@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import {
   DEFAULT_POW_DIFFICULTY,
   DEFAULT_RETRY_MS,
@@ -164,6 +165,14 @@ export interface CoreOptions {
    */
   retentionMs?: number;
   /**
+   * Most events each site's log keeps for replay, whatever their age: past
+   * it the oldest go (a client resuming from before them gets `resync`).
+   * Bounds the memory of a site that logs in faster than `retentionMs`
+   * allows. No effect in `'hosted'` (no log).
+   * @default 10_000
+   */
+  maxEventsPerSite?: number;
+  /**
    * Interval of `keepalive` events on open streams, in milliseconds.
    * @default 15_000 (profile 'core'), 120_000 (profile 'hosted')
    */
@@ -180,6 +189,15 @@ export interface CoreOptions {
    * @default 1_000
    */
   sweepIntervalMs?: number;
+  /**
+   * Memory bound, in bytes of V8 heap in use: above it the Core sheds load
+   * instead of running out of memory — creating and approving login
+   * requests answer `503 OVERLOADED` with `Retry-After` (seconds), every
+   * other route keeps working (streams, status reads, JWKS, admin). `false`
+   * turns it off.
+   * @default 85 % of the heap limit (`v8.getHeapStatistics().heap_size_limit`)
+   */
+  maxHeapBytes?: number | false;
   /** Rate limits; `false` turns them off. @default see {@link RateLimitOptions} */
   rateLimits?: RateLimitOptions | false;
   /**
@@ -200,6 +218,29 @@ export interface CoreOptions {
    * @default a fresh key of `keySize` bits
    */
   signingKey?: KeyObject | string;
+  /**
+   * How long a rotated signing key is published before it signs, in
+   * milliseconds (PROTOCOL.md §6): longer than the verifiers' JWKS refetch
+   * intervals (site SDK `minRefreshInterval` 10 s, MCP verifier 60 s), so
+   * no verifier meets a token whose key it has not fetched yet.
+   * `rotateSigningKey({ activate: 'now' })` skips the wait (tests).
+   * @default 65_000
+   */
+  signingKeyActivationDelayMs?: number;
+  /**
+   * How long a signing key stays published after it stopped signing, in
+   * milliseconds: the longest token lifetime plus clock skew, so every token
+   * it signed verifies until it expires. Then it is unpublished.
+   * @default (the longest of `mcpTokenTtlSeconds`, `passportTtlSeconds`,
+   * `bindingPassportTtlSeconds`) + 300 s of skew: 600_000 with the defaults
+   */
+  signingKeyRetireAfterMs?: number;
+  /**
+   * Most signing keys published at once (2–100). Past it, the oldest key
+   * that neither signs nor is scheduled to is unpublished first.
+   * @default 4
+   */
+  maxPublishedSigningKeys?: number;
   /**
    * `max-age` of the JWKS document, in seconds.
    * @default 60
@@ -241,13 +282,18 @@ export interface ResolvedCoreOptions {
   bindingTtlMs: number;
   mcpTokenTtlSeconds: number;
   retentionMs: number;
+  maxEventsPerSite: number;
   keepaliveMs: number;
   retryMs: number;
   sweepIntervalMs: number;
   rateLimits: { perIp: RateLimitBucket | false; perCredential: RateLimitBucket | false };
+  maxHeapBytes: number | false;
   maxBodyBytes: number;
   keySize: number;
   signingKey: KeyObject | undefined;
+  signingKeyActivationDelayMs: number;
+  signingKeyRetireAfterMs: number;
+  maxPublishedSigningKeys: number;
   jwksMaxAgeSeconds: number;
   jwksShape: JwksShape;
   adminToken: string | undefined;
@@ -301,6 +347,10 @@ function bucket(
 }
 
 const DAY_MS = 86_400_000;
+/** Verifiers refetch the JWKS at most every 10 s (site SDK) and 60 s (MCP verifier): plus margin. */
+const SIGNING_KEY_ACTIVATION_DELAY_MS = 65_000;
+/** Clock skew a verifier may allow on `exp`, seconds. */
+const CLOCK_SKEW_S = 300;
 
 function signingKey(value: KeyObject | string | undefined): KeyObject | undefined {
   if (value === undefined) return undefined;
@@ -380,6 +430,25 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
   if (store !== undefined && (typeof store !== 'object' || store === null)) {
     throw new TypeError('CoreOptions.store must be a CoreStore');
   }
+  const passportTtlSeconds = integerIn(
+    'passportTtlSeconds',
+    options.passportTtlSeconds ?? LIFETIMES.passportIssued,
+    1,
+    LIFETIMES.passportMax,
+  );
+  const bindingPassportTtlSeconds = integerIn(
+    'bindingPassportTtlSeconds',
+    options.bindingPassportTtlSeconds ?? LIFETIMES.bindingMax,
+    1,
+    LIFETIMES.bindingMax,
+  );
+  const mcpTokenTtlSeconds = integerIn(
+    'mcpTokenTtlSeconds',
+    options.mcpTokenTtlSeconds ?? LIFETIMES.mcpToken,
+    1,
+    86_400,
+  );
+  const longestTokenS = Math.max(passportTtlSeconds, bindingPassportTtlSeconds, mcpTokenTtlSeconds);
   return {
     profile,
     port: integerIn('port', options.port ?? 0, 0, 65_535),
@@ -392,30 +461,21 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
       MAX_POW_DIFFICULTY,
     ),
     requestTtlMs: integerIn('requestTtlMs', options.requestTtlMs ?? 300_000, 1, DAY_MS),
-    passportTtlSeconds: integerIn(
-      'passportTtlSeconds',
-      options.passportTtlSeconds ?? LIFETIMES.passportIssued,
-      1,
-      LIFETIMES.passportMax,
-    ),
-    bindingPassportTtlSeconds: integerIn(
-      'bindingPassportTtlSeconds',
-      options.bindingPassportTtlSeconds ?? LIFETIMES.bindingMax,
-      1,
-      LIFETIMES.bindingMax,
-    ),
+    passportTtlSeconds,
+    bindingPassportTtlSeconds,
     bindingTtlMs: integerIn('bindingTtlMs', options.bindingTtlMs ?? 600_000, 1, DAY_MS),
-    mcpTokenTtlSeconds: integerIn(
-      'mcpTokenTtlSeconds',
-      options.mcpTokenTtlSeconds ?? LIFETIMES.mcpToken,
-      1,
-      86_400,
-    ),
+    mcpTokenTtlSeconds,
     retentionMs: integerIn(
       'retentionMs',
       options.retentionMs ?? MIN_EVENT_RETENTION_MS,
       1,
       7 * DAY_MS,
+    ),
+    maxEventsPerSite: integerIn(
+      'maxEventsPerSite',
+      options.maxEventsPerSite ?? 10_000,
+      1,
+      10_000_000,
     ),
     keepaliveMs: integerIn(
       'keepaliveMs',
@@ -435,9 +495,36 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
               perSecond: 1_000,
             }),
           },
+    maxHeapBytes:
+      options.maxHeapBytes === false
+        ? false
+        : integerIn(
+            'maxHeapBytes',
+            options.maxHeapBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.85),
+            1,
+            Number.MAX_SAFE_INTEGER,
+          ),
     maxBodyBytes: integerIn('maxBodyBytes', options.maxBodyBytes ?? 16_384, 2, 16 * 1024 * 1024),
     keySize: integerIn('keySize', options.keySize ?? MIN_RSA_BITS, MIN_RSA_BITS, 8192),
     signingKey: signingKey(options.signingKey),
+    signingKeyActivationDelayMs: integerIn(
+      'signingKeyActivationDelayMs',
+      options.signingKeyActivationDelayMs ?? SIGNING_KEY_ACTIVATION_DELAY_MS,
+      0,
+      DAY_MS,
+    ),
+    signingKeyRetireAfterMs: integerIn(
+      'signingKeyRetireAfterMs',
+      options.signingKeyRetireAfterMs ?? (longestTokenS + CLOCK_SKEW_S) * 1000,
+      0,
+      30 * DAY_MS,
+    ),
+    maxPublishedSigningKeys: integerIn(
+      'maxPublishedSigningKeys',
+      options.maxPublishedSigningKeys ?? 4,
+      2,
+      100,
+    ),
     jwksMaxAgeSeconds: integerIn('jwksMaxAgeSeconds', options.jwksMaxAgeSeconds ?? 60, 0, 86_400),
     jwksShape,
     adminToken,

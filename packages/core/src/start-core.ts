@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { AbortError, errorClassFor, failureEnvelope, type LimeError, toApiBase } from '@lime/wire';
 import { CoreService } from './internal/core-service.js';
 import { hashToken, newToken, TOKEN_PREFIX } from './internal/credentials.js';
 import { EventHub } from './internal/event-hub.js';
+import { EPOCH_PATTERN, newEpoch } from './internal/event-ids.js';
 import { createHttpApi } from './internal/http-api.js';
 import { CoreProblem } from './internal/problem.js';
-import { SigningKeyring } from './internal/signing-keys.js';
+import { keyActivation, SigningKeyring } from './internal/signing-keys.js';
 import { MemoryStore } from './memory-store.js';
 import { type CoreOptions, type CoreProfile, resolveCoreOptions } from './options.js';
 
@@ -107,16 +108,31 @@ export interface CoreAdmin {
   /** `false` → the token endpoint answers 403 `OAUTH_CAPABILITY_DENIED`. */
   setAgentOAuthAllowed(agentId: string, allowed: boolean, options?: CallOptions): Promise<void>;
   /**
-   * Publish a new signing key. With `activate` (default) it signs from now
-   * on; the previous key stays published until {@link retireSigningKey}.
+   * Publish a new signing key (first in the JWKS). `activate`:
+   * `'scheduled'` (default) — it signs after `signingKeyActivationDelayMs`
+   * (65 s), once verifiers have refetched the JWKS; `'now'` (or `true`) —
+   * it signs at once (tests); `false` — only after
+   * {@link activateSigningKey}. The key it replaces stays published for
+   * `signingKeyRetireAfterMs`, then is unpublished; at most
+   * `maxPublishedSigningKeys` keys are published. `activatesAt` (ms since
+   * the epoch) is when a scheduled key starts signing, else null.
    */
-  rotateSigningKey(options?: CallOptions & { activate?: boolean }): Promise<{ kid: string }>;
+  rotateSigningKey(
+    options?: CallOptions & { activate?: SigningKeyActivation },
+  ): Promise<{ kid: string; activatesAt: number | null }>;
   /** Make a published key the signing key. */
   activateSigningKey(kid: string, options?: CallOptions): Promise<void>;
   /** Remove a (non-active) key from the JWKS: tokens it signed stop verifying. */
   retireSigningKey(kid: string, options?: CallOptions): Promise<void>;
-  /** The active kid and every published kid. */
-  signingKeys(options?: CallOptions): Promise<{ activeKid: string; publishedKids: string[] }>;
+  /**
+   * The active kid, every published kid (newest first, as in the JWKS), and
+   * the key scheduled to sign next, if any.
+   */
+  signingKeys(options?: CallOptions): Promise<{
+    activeKid: string;
+    publishedKids: string[];
+    scheduled?: { kid: string; activatesAt: number };
+  }>;
   /** What the hosted connect page does: pick `agentId` for a binding (§5). */
   completeBinding(
     bindingId: string,
@@ -161,6 +177,16 @@ export interface Core {
   close(options?: CallOptions): Promise<void>;
 }
 
+/**
+ * When a rotated signing key starts signing (see {@link CoreAdmin.rotateSigningKey}):
+ * `'scheduled'` after `signingKeyActivationDelayMs`, `'now'` or `true` at once,
+ * `false` when activated by hand.
+ *
+ * @example
+ * await core.admin.rotateSigningKey({ activate: 'now' });
+ */
+export type SigningKeyActivation = 'scheduled' | 'now' | boolean;
+
 function toLimeError(err: unknown): unknown {
   if (!(err instanceof CoreProblem)) return err;
   const Cls = errorClassFor(err.status, err.code);
@@ -183,15 +209,30 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** A complete raw HTTP/1.1 answer with an envelope body, closing the connection. */
+function rawEnvelopeResponse(
+  status: string,
+  envelope: object,
+  headers: Record<string, string> = {},
+): string {
+  const body = JSON.stringify(envelope);
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`;
+}
+
 function clientErrorResponse(code: string | undefined): string {
   const tooLarge = code === 'HPE_HEADER_OVERFLOW';
-  const body = JSON.stringify(
-    tooLarge
-      ? failureEnvelope('REQUEST_HEADER_FIELDS_TOO_LARGE', 'the request headers are too large')
-      : failureEnvelope('VALIDATION_ERROR', 'malformed HTTP request', { field: 'request' }),
-  );
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return tooLarge
+    ? rawEnvelopeResponse(
+        '431 Request Header Fields Too Large',
+        failureEnvelope('REQUEST_HEADER_FIELDS_TOO_LARGE', 'the request headers are too large'),
+      )
+    : rawEnvelopeResponse(
+        '400 Bad Request',
+        failureEnvelope('VALIDATION_ERROR', 'malformed HTTP request', { field: 'request' }),
+      );
 }
 
 /**
@@ -214,16 +255,32 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
   const keys = await SigningKeyring.create(opts.keySize, opts.signingKey, {
     typ: !hosted,
     jwksShape: opts.jwksShape,
+    clock: opts.clock,
+    activationDelayMs: opts.signingKeyActivationDelayMs,
+    retireAfterMs: opts.signingKeyRetireAfterMs,
+    maxPublished: opts.maxPublishedSigningKeys,
   });
   const adminToken = opts.adminToken ?? newToken(TOKEN_PREFIX.admin);
-  const service = new CoreService(opts, store, keys, opts.publicUrl ?? '');
+  // The epoch names the event log in every event id (§3.5): the store's own
+  // when it keeps one (a restart with the same store resumes seamlessly),
+  // else a fresh one (a restart answers old ids with resync).
+  const epoch = (await store.eventLogEpoch?.()) ?? newEpoch();
+  if (typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) {
+    throw new TypeError(
+      'CoreStore.eventLogEpoch() must return 1–64 characters of [A-Za-z0-9_] (no "-")',
+    );
+  }
+  const service = new CoreService(opts, store, keys, opts.publicUrl ?? '', epoch);
   const hub = new EventHub(store, {
     profile: opts.profile,
     retryMs: opts.retryMs,
     keepaliveMs: opts.keepaliveMs,
+    epoch,
     onReplayed: (event) => service.onReplayed(event),
   });
   service.hub = hub;
+  // A reused store may hold pending requests of an earlier Core: expire them on time.
+  await service.loadPendingExpiries();
   const http = createHttpApi({
     service,
     hub,
@@ -231,10 +288,26 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
     adminTokenHash: hashToken(adminToken),
   });
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, http.listener);
+  const server = createServer(
+    // A request without Host is refused by the router, in the envelope,
+    // not by Node's bare 400.
+    { keepAliveTimeout: 65_000, requestTimeout: 30_000, requireHostHeader: false },
+    http.listener,
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP never reaches the router; answer it in the envelope too.
     if (socket.writable) socket.end(clientErrorResponse(err.code));
+    else socket.destroy();
+  });
+  // `Expect:` other than 100-continue: Node would answer a bare 417.
+  server.on('checkExpectation', http.refuseExpectation);
+  // CONNECT never reaches the request listener: Node would drop the connection.
+  server.on('connect', (_req, socket: Socket) => {
+    const answer = rawEnvelopeResponse(
+      '405 Method Not Allowed',
+      failureEnvelope('METHOD_NOT_ALLOWED', 'CONNECT is not served: this is not a proxy'),
+    );
+    if (socket.writable) socket.end(answer);
     else socket.destroy();
   });
   const port = await listen(server, opts.port, opts.host);
@@ -278,7 +351,7 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
     revokeAgentToken: (agentId, o) => run(o, () => service.revokeAgentToken(agentId)),
     setAgentOAuthAllowed: (agentId, allowed, o) =>
       run(o, () => service.setAgentOAuthAllowed(agentId, allowed)),
-    rotateSigningKey: (o) => run(o, async () => ({ kid: await keys.rotate(o?.activate ?? true) })),
+    rotateSigningKey: (o) => run(o, () => keys.rotate(keyActivation(o?.activate))),
     activateSigningKey: (kid, o) =>
       run(o, () => {
         if (!keys.activate(kid))
@@ -298,7 +371,14 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
         }
       }),
     signingKeys: (o) =>
-      run(o, () => ({ activeKid: keys.activeKid, publishedKids: keys.publishedKids() })),
+      run(o, () => {
+        const scheduled = keys.scheduled();
+        return {
+          activeKid: keys.activeKid,
+          publishedKids: keys.publishedKids(),
+          ...(scheduled ? { scheduled } : {}),
+        };
+      }),
     completeBinding: (bindingId, agentId, o) =>
       run(o, () => service.completeBinding(bindingId, agentId)),
     setPowDifficulty: (difficulty, o) => run(o, () => service.setPowDifficulty(difficulty)),

@@ -142,6 +142,13 @@ export interface CoreStore {
   ): Promise<LoginRequestRecord | undefined>;
   /** Forget requests that ended before `before` (ms). */
   deleteLoginRequestsEndedBefore(before: number): Promise<number>;
+  /**
+   * Optional. Every request still `PENDING`, with its expiry time. Read once
+   * at start, so that a Core restarted on this store expires the requests
+   * an earlier Core created (and emits their `expired` events). Without it,
+   * such requests expire only when read.
+   */
+  listPendingLoginRequests?(): Promise<Array<Pick<LoginRequestRecord, 'id' | 'expiresAt'>>>;
 
   putBinding(binding: BindingRecord): Promise<void>;
   getBinding(id: string): Promise<BindingRecord | undefined>;
@@ -157,8 +164,23 @@ export interface CoreStore {
   eventsAfter(siteId: string, afterId: number): Promise<EventReplay>;
   /** Id of the site's newest event (0 when it has none yet). */
   lastEventId(siteId: string): Promise<number>;
-  /** Drop events older than `before` (ms) from one site's log, or from every site's. */
-  pruneEvents(before: number, siteId?: string): Promise<void>;
+  /**
+   * Drop events older than `before` (ms) from one site's log, or from every
+   * site's; with `keepLast`, also all but the newest `keepLast` events of
+   * each log pruned. Dropped events count as lost for `eventsAfter`
+   * (`truncated`).
+   */
+  pruneEvents(before: number, siteId?: string, keepLast?: number): Promise<void>;
+  /**
+   * Optional. The epoch of this store's event logs: 1–64 characters of
+   * `[A-Za-z0-9_]`, the same for as long as the logs (and their ids) are
+   * kept, and different for every new set of logs. It prefixes every event
+   * id (`<epoch>-<n>`, PROTOCOL.md §3.5), so that a Core restarted on the
+   * same store resumes `Last-Event-ID`s without a resync, and one restarted
+   * on new logs recognises old ids as foreign. Without it, the Core picks a
+   * fresh epoch at every start (a restart answers old ids with `resync`).
+   */
+  eventLogEpoch?(): Promise<string>;
 
   /** Release resources. */
   close(): Promise<void>;

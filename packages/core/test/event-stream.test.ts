@@ -7,12 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   approve,
   createRequest,
+  EVENT_ID,
+  epochOf,
   httpClient,
   openStream,
   provision,
   type SseMessage,
+  seq,
   significant,
   startTestCore,
+  streamEpoch,
 } from './helpers.js';
 
 const http = httpClient();
@@ -34,7 +38,7 @@ afterAll(async () => {
 });
 
 const eventsUrl = () => core.apiBase + PATHS.loginEvents;
-const FRAME = /^retry: \d+\n\n((id: \d+\n)?data: \{[^\n]*\}\n\n)*$/;
+const FRAME = /^retry: \d+\n\n((id: [A-Za-z0-9_]+-\d+\n)?data: \{[^\n]*\}\n\n)*$/;
 
 describe('stream basics', () => {
   test('retry first, ids on approved, one-line JSON data, DELIVERED after delivery', async () => {
@@ -51,9 +55,10 @@ describe('stream basics', () => {
     expect(ch.json.data.status).toBe('DELIVERED');
     const msgs = significant(await stream.until((m) => significant(m).length >= 1));
     expect(msgs[0]).toEqual({
-      id: '1',
+      id: expect.stringMatching(EVENT_ID),
       data: { type: 'approved', login_request_id: id, agent_passport_jwt: expect.any(String) },
     });
+    expect(seq(msgs[0]!.id)).toBe('1');
     expect(stream.retry).toBe(1000);
     expect(stream.raw.startsWith('retry: 1000\n\n')).toBe(true);
     expect(stream.raw).toMatch(FRAME);
@@ -85,7 +90,7 @@ describe('stream basics', () => {
     }
     for (const s of streams) {
       const msgs = significant(await s.until((m) => significant(m).length >= 3));
-      expect(msgs.map((m) => m.id)).toEqual(['1', '2', '3']);
+      expect(msgs.map((m) => seq(m.id))).toEqual(['1', '2', '3']);
       expect(msgs.map((m) => m.data.login_request_id)).toEqual(ids);
       await s.close();
     }
@@ -102,7 +107,8 @@ describe('stream basics', () => {
     // the periodic keepalives, which carry no id.
     const periodicOf = (m: typeof stream.messages) => m.slice(1);
     await stream.until((m) => periodicOf(m).filter((x) => x.data.type === 'keepalive').length >= 4);
-    expect(stream.messages[0]).toMatchObject({ id: '0', data: { type: 'keepalive' } });
+    expect(stream.messages[0]).toMatchObject({ data: { type: 'keepalive' } });
+    expect(seq(stream.messages[0]!.id)).toBe('0');
     const periodic = periodicOf(stream.messages);
     const times = [opened, ...periodic.map((m) => m.at)];
     // keepaliveMs is 60 here. Server timers never fire early, so the k-th
@@ -159,7 +165,8 @@ describe('expiry', () => {
     const id = await createRequest(http, core, site.siteToken);
     offset += 301_000;
     const msgs = significant(await stream.until((m) => significant(m).length >= 1));
-    expect(msgs[0]).toEqual({ id: '1', data: { type: 'expired', login_request_id: id } });
+    expect(msgs[0]!.data).toEqual({ type: 'expired', login_request_id: id });
+    expect(seq(msgs[0]!.id)).toBe('1');
     const ch = await http.call('GET', core.apiBase + PATHS.loginChallenge(id));
     expect(ch.status).toBe(410);
     await stream.close();
@@ -191,7 +198,8 @@ describe('expiry', () => {
       local.now += 1_000;
       await http.call('GET', c.apiBase + PATHS.jwks);
       const all = significant(await stream.until((m) => significant(m).length >= 3));
-      expect(all[2]).toEqual({ id: '3', data: { type: 'expired', login_request_id: d } });
+      expect(all[2]!.data).toEqual({ type: 'expired', login_request_id: d });
+      expect(seq(all[2]!.id)).toBe('3');
       await stream.close();
     } finally {
       await c.close();
@@ -207,9 +215,9 @@ describe('expiry', () => {
     const r = await approve(http, core, id, agent.agentToken);
     expect(r.status).toBe(410);
     await new Promise((res) => setTimeout(res, 30));
-    expect(significant(stream.messages)).toEqual([
-      { id: '1', data: { type: 'expired', login_request_id: id } },
-    ]);
+    const got = significant(stream.messages);
+    expect(got.map((m) => m.data)).toEqual([{ type: 'expired', login_request_id: id }]);
+    expect(got.map((m) => seq(m.id))).toEqual(['1']);
     await stream.close();
   });
 });
@@ -223,12 +231,13 @@ describe('resumable delivery', () => {
       await approve(http, core, id, agent.agentToken);
       ids.push(id);
     }
-    const stream = await openStream(eventsUrl(), site.siteToken, { lastEventId: '2' });
+    const epoch = await streamEpoch(core, site.siteToken);
+    const stream = await openStream(eventsUrl(), site.siteToken, { lastEventId: `${epoch}-2` });
     await stream.until((m) => significant(m).length >= 3);
     const id6 = await createRequest(http, core, site.siteToken);
     await approve(http, core, id6, agent.agentToken);
     const msgs = significant(await stream.until((m) => significant(m).length >= 4));
-    expect(msgs.map((m) => m.id)).toEqual(['3', '4', '5', '6']);
+    expect(msgs.map((m) => m.id)).toEqual(['3', '4', '5', '6'].map((n) => `${epoch}-${n}`));
     expect(msgs.map((m) => m.data.login_request_id)).toEqual([...ids.slice(2), id6]);
     await stream.close();
   });
@@ -239,7 +248,8 @@ describe('resumable delivery', () => {
     await approve(http, core, await createRequest(http, core, site.siteToken), agent.agentToken);
     const first = await openStream(eventsUrl(), site.siteToken);
     const [position] = await first.until((m) => m.some((x) => x.id !== undefined));
-    expect(position).toMatchObject({ id: '1', data: { type: 'keepalive' } });
+    expect(position).toMatchObject({ data: { type: 'keepalive' } });
+    expect(seq(position!.id)).toBe('1');
     await first.close(); // cut before any event of this connection
     const missed: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -249,7 +259,9 @@ describe('resumable delivery', () => {
     }
     const again = await openStream(eventsUrl(), site.siteToken, { lastEventId: position!.id });
     const msgs = significant(await again.until((m) => significant(m).length >= 3));
-    expect(msgs.map((m) => m.id)).toEqual(['2', '3', '4']);
+    expect(msgs.map((m) => m.id)).toEqual(
+      ['2', '3', '4'].map((n) => `${epochOf(position!.id)}-${n}`),
+    );
     expect(msgs.map((m) => m.data.login_request_id)).toEqual(missed);
     await again.close();
   });
@@ -295,7 +307,7 @@ describe('resumable delivery', () => {
             }
           }
           await producer;
-          expect(seen.map((m) => m.id)).toEqual(produced.map((_, i) => String(i + 1)));
+          expect(seen.map((m) => seq(m.id))).toEqual(produced.map((_, i) => String(i + 1)));
           expect(seen.map((m) => m.data.login_request_id)).toEqual(produced);
         },
       ),
@@ -315,22 +327,23 @@ describe('resumable delivery', () => {
       const id3 = await createRequest(http, c, site.siteToken);
       await approve(http, c, id3, agent.agentToken);
       const url = c.apiBase + PATHS.loginEvents;
+      const epoch = await streamEpoch(c, site.siteToken);
 
-      const behind = await openStream(url, site.siteToken, { lastEventId: '1' });
+      const behind = await openStream(url, site.siteToken, { lastEventId: `${epoch}-1` });
       const got = significant(await behind.until((m) => significant(m).length >= 2));
       expect(got[0]!.data).toEqual({ type: 'resync' });
       expect(got[0]!.id).toBeUndefined();
-      expect(got[1]).toMatchObject({ id: '3', data: { login_request_id: id3 } });
+      expect(got[1]).toMatchObject({ id: `${epoch}-3`, data: { login_request_id: id3 } });
       await behind.close();
 
-      const current = await openStream(url, site.siteToken, { lastEventId: '2' });
+      const current = await openStream(url, site.siteToken, { lastEventId: `${epoch}-2` });
       const ok = significant(await current.until((m) => significant(m).length >= 1));
       await new Promise((r) => setTimeout(r, 30));
-      expect(significant(current.messages).map((m) => m.id)).toEqual(['3']);
+      expect(significant(current.messages).map((m) => m.id)).toEqual([`${epoch}-3`]);
       expect(ok[0]!.data.type).toBe('approved');
       await current.close();
 
-      const future = await openStream(url, site.siteToken, { lastEventId: '99' });
+      const future = await openStream(url, site.siteToken, { lastEventId: `${epoch}-99` });
       const f = significant(await future.until((m) => significant(m).length >= 1));
       expect(f[0]!.data).toEqual({ type: 'resync' });
       await future.close();

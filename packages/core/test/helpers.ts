@@ -315,3 +315,27 @@ export function decodeJwt(jwt: string): { header: Json; payload: Json } {
     payload: JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')),
   };
 }
+
+/** Shape of the Core's event ids (§3.5): `<epoch>-<n>`. */
+export const EVENT_ID = /^[A-Za-z0-9_]{1,64}-(0|[1-9][0-9]*)$/;
+
+/** The position part `n` of an event id `<epoch>-<n>` (undefined stays undefined). */
+export function seq(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  if (!EVENT_ID.test(id)) throw new Error(`not an event id of the Core: ${JSON.stringify(id)}`);
+  return id.slice(id.lastIndexOf('-') + 1);
+}
+
+/** The epoch part of an event id `<epoch>-<n>`. */
+export function epochOf(id: string | undefined): string {
+  if (id === undefined || !EVENT_ID.test(id)) throw new Error(`not an event id: ${id}`);
+  return id.slice(0, id.lastIndexOf('-'));
+}
+
+/** The epoch of a site's event log, read from the position a fresh stream announces. */
+export async function streamEpoch(core: Core, siteToken: string): Promise<string> {
+  const s = await openStream(core.apiBase + PATHS.loginEvents, siteToken);
+  const [position] = await s.until((m) => m.some((x) => x.id !== undefined));
+  await s.close();
+  return epochOf(position!.id);
+}

@@ -17,6 +17,7 @@ import {
   httpClient,
   openStream,
   provision,
+  seq,
   significant,
   startTestCore,
 } from './helpers.js';
@@ -196,7 +197,7 @@ describe('§6 key rotation with overlap', () => {
         (await mintPassport(c, p)).passport,
         await mintMcpToken(c, p.agent.agentToken, { domain: 'mcp.example.com' }),
       ];
-      const { kid } = await c.admin.rotateSigningKey();
+      const { kid } = await c.admin.rotateSigningKey({ activate: 'now' });
       expect(kid).not.toBe(firstKid);
       const jwks = await http.call('GET', c.apiBase + PATHS.jwks);
       expect(jwks.json.keys.map((k: { kid: string }) => k.kid).sort()).toEqual(
@@ -262,7 +263,7 @@ describe('§6 key rotation with overlap', () => {
       const ids = significant(await replay.until((m) => significant(m).length >= 2)).map(
         (m) => m.id,
       );
-      expect(ids).toEqual(['1', '2']);
+      expect(ids.map(seq)).toEqual(['1', '2']);
       await replay.close();
     } finally {
       await second.close();

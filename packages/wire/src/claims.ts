@@ -112,6 +112,15 @@ export const MCP_FORBIDDEN_CLAIMS = ['user_id', 'passport_version', 'request_id'
 /** Default scope of MCP tokens (space separated). */
 export const MCP_DEFAULT_SCOPE = 'mcp';
 
+/**
+ * What the Core's authorization server metadata names as
+ * `authorization_endpoint` and `service_documentation` (docs/protocol.md §7):
+ * LIME has no interactive authorization, so a generic OAuth client, or a
+ * person it sends there, lands on the page that says how agents authenticate.
+ */
+export const MCP_AUTH_DOCS_URL =
+  'https://github.com/lime-pics/lime-ts/blob/main/docs/use-with-your-framework.md';
+
 /** Exact key set of a successful token endpoint answer (docs/protocol.md §7). */
 export const OAUTH_TOKEN_RESPONSE_KEYS = ['access_token', 'token_type', 'expires_in'] as const;
 

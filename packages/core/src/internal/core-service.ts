@@ -12,6 +12,7 @@ import {
   type LoginChallengeData,
   type LoginStatus,
   MAX_POW_DIFFICULTY,
+  MCP_AUTH_DOCS_URL,
   MCP_DEFAULT_SCOPE,
   meetsDifficulty,
   type OAuthTokenResponse,
@@ -134,6 +135,8 @@ export class CoreService {
     readonly keys: SigningKeyring,
     /** Public origin; set once the server listens. */
     public issuer: string,
+    /** Names the event log in every event id (see event-ids.ts). */
+    readonly eventEpoch: string,
   ) {
     this.powDifficulty = options.powDifficulty;
     this.hosted = options.profile === 'hosted';
@@ -406,8 +409,16 @@ export class CoreService {
       ? // No log, no ids, no replay: one connection gets it, or nobody does.
         async () => this.hub.deliverToOne(siteId, data)
       : async () => {
-          const event = await this.store.appendEvent(siteId, data, this.now());
-          return this.hub.publish(event);
+          const now = this.now();
+          const event = await this.store.appendEvent(siteId, data, now);
+          const delivered = this.hub.publish(event);
+          // The log is bounded by count as well as by time.
+          await this.store.pruneEvents(
+            now - this.options.retentionMs,
+            siteId,
+            this.options.maxEventsPerSite,
+          );
+          return delivered;
         };
     const next = prev ? prev.then(run, run) : run();
     this.siteChains.set(siteId, next);
@@ -429,6 +440,17 @@ export class CoreService {
     } catch {
       // Stored data is always our own JSON; nothing to do if it is not.
     }
+  }
+
+  /**
+   * At start: put the pending requests an earlier Core left in the store
+   * into the expiry queue, so they expire (and emit `expired`) on time.
+   * Returns how many were loaded.
+   */
+  async loadPendingExpiries(): Promise<number> {
+    const pending = (await this.store.listPendingLoginRequests?.()) ?? [];
+    for (const r of pending) this.expiries.push(r.expiresAt, r.id);
+    return pending.length;
   }
 
   /** O(1) check run on every request: is any request due to expire? */
@@ -642,6 +664,12 @@ export class CoreService {
     const api = this.apiBase;
     return {
       issuer: this.issuer,
+      // Required by generic OAuth clients (the MCP SDK's discovery fails with a
+      // schema error without it). LIME has no interactive authorization: it
+      // points at the page that says how agents authenticate, so such a client
+      // stops with its own "no dynamic client registration" error instead.
+      authorization_endpoint: MCP_AUTH_DOCS_URL,
+      service_documentation: MCP_AUTH_DOCS_URL,
       token_endpoint: api + PATHS.oauthToken,
       // Hosted: a relative jwks_uri, path-absolute so that both RFC 3986
       // resolution (on the origin or the API base) and the Python verifier's

@@ -2,19 +2,46 @@ import type { ServerResponse } from 'node:http';
 import type { StreamErrorEvent } from '@lime/wire';
 import type { CoreProfile } from '../options.js';
 import type { CoreStore, StoredEvent } from '../store.js';
+import { formatEventId, type ResumePosition } from './event-ids.js';
 
 interface StreamConnection {
   siteId: string;
   res: ServerResponse;
-  /** Highest event id written to this connection. */
+  /** Highest event id handed to the socket on this connection. */
   lastSentId: number;
-  /** Live events that arrived while the replay was being read, else null. */
-  pending: StoredEvent[] | null;
+  /**
+   * Events not yet handed to the socket, in order: first the replay, then
+   * live events that arrived while the replay was read or written, or while
+   * the socket was full. Only references to events of the site's log.
+   */
+  queue: StoredEvent[];
+  /** Index of the next event of `queue` to write. */
+  head: number;
+  /** `queue[i]` with `i < replayEnd` came from the replay (not live). */
+  replayEnd: number;
+  /** Bytes of the live (not replayed) frames waiting in `queue`. */
+  liveQueuedBytes: number;
+  /** False until the replay was read (or the position announced): live events only queue. */
+  ready: boolean;
+  /** Waiting for the socket's 'drain'. */
+  draining: boolean;
+  stall: NodeJS.Timeout | undefined;
   keepalive: NodeJS.Timeout | undefined;
 }
 
-/** A slow reader holding more than this is cut; it reconnects with Last-Event-ID. */
+/**
+ * A live reader holding more than this (socket buffer plus live events
+ * queued behind it) is cut; it reconnects with Last-Event-ID. A replay is
+ * never counted: it is read from the log as the socket drains.
+ */
 const MAX_BUFFERED_BYTES = 1 << 20;
+
+/**
+ * A connection whose socket has not drained for this long, with events
+ * waiting, is stuck (the peer stopped reading): it is cut. A slow reader
+ * drains long before that, replay or not.
+ */
+export const STREAM_STALL_MS = 60_000;
 
 const KEEPALIVE_FRAME = 'data: {"type":"keepalive"}\n\n';
 const RESYNC_FRAME = 'data: {"type":"resync"}\n\n';
@@ -26,10 +53,6 @@ function writable(res: ServerResponse): boolean {
   return !res.writableEnded && !res.destroyed;
 }
 
-function frame(event: StoredEvent): string {
-  return `id: ${event.id}\ndata: ${event.data}\n\n`;
-}
-
 export interface EventHubOptions {
   /**
    * `'core'`: broadcast, `id:`/`retry:`, replay, standard frames.
@@ -39,7 +62,12 @@ export interface EventHubOptions {
   profile: CoreProfile;
   retryMs: number;
   keepaliveMs: number;
-  /** Called when a retained event reached a connection by replay. */
+  /** Epoch of the event log: the prefix of every `id:` (see event-ids.ts). */
+  epoch: string;
+  /**
+   * Called when an event reached a connection later than its publish: by
+   * replay, or from the queue behind a full socket (publish did not count it).
+   */
   onReplayed: (event: StoredEvent) => void;
 }
 
@@ -48,6 +76,11 @@ export interface EventHubOptions {
  * of its connections, `Last-Event-ID` replay without gaps or duplicates,
  * keepalives, and clean shutdown. In the hosted profile: none of the
  * extensions (see {@link EventHub.deliverToOne}).
+ *
+ * Writes follow the socket's backpressure: an event is written only while
+ * `write()` returns true; the rest waits (as references into the log) for
+ * 'drain'. So a replay of any length goes out at the reader's pace, and
+ * live events published meanwhile follow it in order.
  */
 export class EventHub {
   private readonly bySite = new Map<string, Set<StreamConnection>>();
@@ -64,11 +97,18 @@ export class EventHub {
     return this.bySite.get(siteId)?.size ?? 0;
   }
 
-  /** Start a stream on `res` (headers already validated by the caller). */
+  private frame(event: StoredEvent): string {
+    return `id: ${formatEventId(this.options.epoch, event.id)}\ndata: ${event.data}\n\n`;
+  }
+
+  /**
+   * Start a stream on `res` (headers already validated by the caller).
+   * `resume`: the parsed `Last-Event-ID`, or undefined for a fresh stream.
+   */
   async open(
     siteId: string,
     res: ServerResponse,
-    lastEventId: number | undefined,
+    resume: ResumePosition | undefined,
     headers: Record<string, string>,
   ): Promise<void> {
     res.writeHead(200, {
@@ -87,7 +127,13 @@ export class EventHub {
       siteId,
       res,
       lastSentId: 0,
-      pending: hosted ? null : [],
+      queue: [],
+      head: 0,
+      replayEnd: 0,
+      liveQueuedBytes: 0,
+      ready: hosted,
+      draining: false,
+      stall: undefined,
       keepalive: undefined,
     };
     let set = this.bySite.get(siteId);
@@ -101,35 +147,41 @@ export class EventHub {
     res.on('error', () => this.drop(conn));
     const keepaliveFrame = hosted ? HOSTED_KEEPALIVE_FRAME : KEEPALIVE_FRAME;
     conn.keepalive = setInterval(() => {
-      if (writable(res)) res.write(keepaliveFrame);
+      // While events wait for 'drain', the stream is anything but idle.
+      if (writable(res) && !conn.draining) res.write(keepaliveFrame);
     }, this.options.keepaliveMs);
     conn.keepalive.unref?.();
     if (hosted) return;
 
-    if (lastEventId === undefined) {
+    if (resume === undefined) {
       await this.announcePosition(conn);
       return;
     }
-    // Registered first, read second: live events meanwhile wait in `pending`,
+    // Registered first, read second: live events meanwhile wait in `queue`,
     // so nothing falls between the replay and the live tail.
-    conn.lastSentId = lastEventId;
+    const foreign = resume.kind === 'foreign';
+    const after = foreign ? 0 : resume.id;
     let replay: Awaited<ReturnType<CoreStore['eventsAfter']>>;
     try {
-      replay = await this.store.eventsAfter(siteId, lastEventId);
+      replay = await this.store.eventsAfter(siteId, after);
     } catch {
       this.fail(conn, { type: 'error', code: 'INTERNAL_ERROR', message: 'event replay failed' });
       return;
     }
     if (!writable(res)) return;
-    if (replay.truncated) {
+    if (foreign || replay.truncated) {
+      // Another log's id, or one retention already dropped events after:
+      // the client takes ids as they come from here on.
       res.write(RESYNC_FRAME);
-      // After a resync the client takes ids as they come from here on.
       conn.lastSentId = 0;
+    } else {
+      conn.lastSentId = after;
     }
-    for (const event of replay.events) this.write(conn, event, true);
-    const pending = conn.pending ?? [];
-    conn.pending = null;
-    for (const event of pending) this.write(conn, event, false);
+    const live = conn.queue;
+    conn.queue = live.length === 0 ? replay.events : replay.events.concat(live);
+    conn.replayEnd = replay.events.length;
+    conn.ready = true;
+    this.pump(conn);
   }
 
   /**
@@ -137,7 +189,7 @@ export class EventHub {
    * `id:` on a keepalive frame (eventsource-parser ignores id-only frames).
    * Without it a client cut before its first event would reconnect with no
    * `Last-Event-ID` and lose every event published while it was away.
-   * Events published since registration wait in `pending`; the position
+   * Events published since registration wait in `queue`; the position
    * announced is just before the first of them, so none is skipped.
    */
   private async announcePosition(conn: StreamConnection): Promise<void> {
@@ -149,12 +201,12 @@ export class EventHub {
       return;
     }
     if (!writable(conn.res)) return;
-    const pending = conn.pending ?? [];
-    conn.pending = null;
-    const position = pending[0] ? Math.min(latest, pending[0].id - 1) : latest;
+    const first = conn.queue[0];
+    const position = first ? Math.min(latest, first.id - 1) : latest;
     conn.lastSentId = position;
-    conn.res.write(`id: ${position}\n${KEEPALIVE_FRAME}`);
-    for (const event of pending) this.write(conn, event, false);
+    conn.res.write(`id: ${formatEventId(this.options.epoch, position)}\n${KEEPALIVE_FRAME}`);
+    conn.ready = true;
+    this.pump(conn);
   }
 
   /** Broadcast to every connection of the event's site; returns how many got it. */
@@ -163,8 +215,12 @@ export class EventHub {
     if (!set) return 0;
     let delivered = 0;
     for (const conn of set) {
-      if (conn.pending) {
-        conn.pending.push(event);
+      if (!writable(conn.res)) continue;
+      if (!conn.ready || conn.draining || conn.head < conn.queue.length) {
+        // Behind a replay or a full socket: wait in line, in order.
+        conn.queue.push(event);
+        conn.liveQueuedBytes += event.data.length + 24;
+        this.cutIfOverflowing(conn);
         continue;
       }
       if (this.write(conn, event, false)) delivered++;
@@ -194,12 +250,60 @@ export class EventHub {
     return 0;
   }
 
-  private write(conn: StreamConnection, event: StoredEvent, replayed: boolean): boolean {
+  /**
+   * Write queued events while the socket takes them; on a full socket, wait
+   * for 'drain' and continue from there.
+   */
+  private pump(conn: StreamConnection): void {
+    const { res } = conn;
+    while (conn.head < conn.queue.length) {
+      if (!writable(res)) return;
+      const index = conn.head++;
+      const event = conn.queue[index]!;
+      if (index >= conn.replayEnd) conn.liveQueuedBytes -= event.data.length + 24;
+      // Queued events were not counted as delivered by publish: report them here.
+      if (!this.write(conn, event, true)) continue;
+      if (conn.draining) return;
+    }
+    conn.queue = [];
+    conn.head = 0;
+    conn.replayEnd = 0;
+    conn.liveQueuedBytes = 0;
+  }
+
+  private awaitDrain(conn: StreamConnection): void {
+    if (conn.draining) return;
+    conn.draining = true;
+    conn.stall = setTimeout(() => {
+      // No byte taken for STREAM_STALL_MS: the peer is gone or stopped reading.
+      conn.res.destroy();
+    }, STREAM_STALL_MS);
+    conn.stall.unref?.();
+    conn.res.once('drain', () => {
+      conn.draining = false;
+      if (conn.stall) clearTimeout(conn.stall);
+      conn.stall = undefined;
+      this.pump(conn);
+    });
+  }
+
+  /**
+   * The buffer cap of a live reader that cannot keep up: what waits behind
+   * its socket, counting live events only (never the replay still being
+   * written from the log).
+   */
+  private cutIfOverflowing(conn: StreamConnection): void {
+    if (conn.head < conn.replayEnd) return;
+    if (conn.liveQueuedBytes + conn.res.writableLength > MAX_BUFFERED_BYTES) conn.res.destroy();
+  }
+
+  /** `late`: written after its publish (replay or queue), reported to `onReplayed`. */
+  private write(conn: StreamConnection, event: StoredEvent, late: boolean): boolean {
     if (event.id <= conn.lastSentId || !writable(conn.res)) return false;
     conn.lastSentId = event.id;
-    conn.res.write(frame(event));
-    if (replayed) this.options.onReplayed(event);
-    if (conn.res.writableLength > MAX_BUFFERED_BYTES) conn.res.destroy();
+    const full = !conn.res.write(this.frame(event));
+    if (late) this.options.onReplayed(event);
+    if (full) this.awaitDrain(conn);
     return true;
   }
 
@@ -229,6 +333,11 @@ export class EventHub {
   private drop(conn: StreamConnection): void {
     if (conn.keepalive) clearInterval(conn.keepalive);
     conn.keepalive = undefined;
+    if (conn.stall) clearTimeout(conn.stall);
+    conn.stall = undefined;
+    conn.queue = [];
+    conn.head = 0;
+    conn.replayEnd = 0;
     const set = this.bySite.get(conn.siteId);
     if (set?.delete(conn) && set.size === 0) {
       this.bySite.delete(conn.siteId);

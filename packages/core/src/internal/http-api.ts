@@ -1,14 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_PREFIX, EVENT_ID_PATTERN, HEADERS, PATHS, successEnvelope } from '@lime/wire';
+import { API_PREFIX, HEADERS, PATHS, successEnvelope } from '@lime/wire';
 import type { ResolvedCoreOptions } from '../options.js';
 import type { CoreService } from './core-service.js';
 import { hashesEqual, hashToken, plausibleToken } from './credentials.js';
 import type { EventHub } from './event-hub.js';
+import { parseEventId, type ResumePosition } from './event-ids.js';
+import { HeapGuard } from './heap-guard.js';
 import { envelopeBody, oauthErrorBody, readJsonBody, sendJson } from './http-io.js';
 import { requestIdFactory } from './ids.js';
 import { CoreProblem, invalidField, isPlainObject } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PARAM, Router } from './router.js';
+import { keyActivation } from './signing-keys.js';
 import { REFUSAL_BODY, refusesUserAgent } from './user-agent-filter.js';
 
 /**
@@ -42,6 +45,8 @@ interface Route {
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
+/** `Retry-After` of a shed request, seconds: long enough for a GC or a retention sweep. */
+const OVERLOAD_RETRY_AFTER_S = 5;
 const REQUEST_ID_SYNTAX = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function ok(data: object, status = 200): Reply {
@@ -82,6 +87,27 @@ export function createHttpApi(deps: HttpApiDeps) {
   const ipLimiter = perIp ? new RateLimiter(perIp, options.clock) : undefined;
   const credLimiter = perCredential ? new RateLimiter(perCredential, options.clock) : undefined;
 
+  const heap = new HeapGuard(options.maxHeapBytes, (over, used) =>
+    options.log?.({
+      level: over ? 'warn' : 'info',
+      message: over
+        ? `heap ${Math.round(used / 1048576)} MB is over maxHeapBytes: shedding creates and approves (503)`
+        : `heap ${Math.round(used / 1048576)} MB is back under maxHeapBytes`,
+    }),
+  );
+  /** Near the memory bound, refuse the calls that make the Core hold more. */
+  const shedLoad = () => {
+    if (heap.overloaded()) {
+      throw new CoreProblem(
+        503,
+        'OVERLOADED',
+        `the Core is near its memory bound; retry after ${OVERLOAD_RETRY_AFTER_S} s`,
+        { retry_after: OVERLOAD_RETRY_AFTER_S },
+        { 'Retry-After': String(OVERLOAD_RETRY_AFTER_S) },
+      );
+    }
+  };
+
   const site = async (ctx: Ctx) => {
     const s = await service.authenticateSite(header(ctx.req, HEADERS.siteToken));
     ctx.limit(`site:${s.siteId}`);
@@ -113,6 +139,7 @@ export function createHttpApi(deps: HttpApiDeps) {
   router.add('POST', api(PATHS.createLoginRequest), {
     async handle(ctx) {
       const s = await site(ctx);
+      shedLoad();
       // §3.1: "201 (hosted may answer 200)"; the hosted profile answers 200.
       return ok(await service.createLoginRequest(s, await ctx.body()), hosted ? 200 : 201);
     },
@@ -131,6 +158,7 @@ export function createHttpApi(deps: HttpApiDeps) {
   router.add('POST', api(PATHS.approveLoginRequest('\0')), {
     async handle(ctx) {
       const a = await agent(ctx);
+      shedLoad();
       const body = await ctx.body();
       return ok(await service.approve(a, param(ctx), body));
     },
@@ -140,16 +168,18 @@ export function createHttpApi(deps: HttpApiDeps) {
       const s = await site(ctx);
       // Hosted: no resume; Last-Event-ID is ignored, every stream is fresh.
       const raw = hosted ? undefined : header(ctx.req, HEADERS.lastEventId);
-      let lastEventId: number | undefined;
+      let resume: ResumePosition | undefined;
       if (raw !== undefined && raw.trim() !== '') {
-        const v = raw.trim();
-        if (!EVENT_ID_PATTERN.test(v)) {
-          throw invalidField(HEADERS.lastEventId, 'must be a decimal event id this stream sent');
+        resume = parseEventId(raw.trim(), service.eventEpoch);
+        if (!resume) {
+          throw invalidField(
+            HEADERS.lastEventId,
+            "must be an event id this stream sent ('<epoch>-<n>')",
+          );
         }
-        lastEventId = Number(v);
         await service.pruneSiteEvents(s.siteId);
       }
-      await hub.open(s.siteId, ctx.res, lastEventId, ctx.base);
+      await hub.open(s.siteId, ctx.res, resume, ctx.base);
       return null;
     },
   });
@@ -298,11 +328,12 @@ export function createHttpApi(deps: HttpApiDeps) {
     return { agent_id: param(ctx), oauth_allowed: body.allowed };
   });
   adminRoute('POST', '/signing-keys/rotate', async (_ctx, body) => {
-    if (body.activate !== undefined && typeof body.activate !== 'boolean') {
-      throw invalidField('activate', 'must be a boolean');
-    }
-    const kid = await service.keys.rotate(body.activate ?? true);
-    return { kid, active_kid: service.keys.activeKid };
+    const { kid, activatesAt } = await service.keys.rotate(keyActivation(body.activate));
+    return {
+      kid,
+      active_kid: service.keys.activeKid,
+      activates_at: activatesAt === null ? null : new Date(activatesAt).toISOString(),
+    };
   });
   adminRoute('POST', `/signing-keys/${P}/activate`, async (ctx) => {
     if (!service.keys.activate(param(ctx))) {
@@ -371,6 +402,16 @@ export function createHttpApi(deps: HttpApiDeps) {
       // (the request's own login request is re-checked where it is read).
       if (service.expiryDue()) {
         service.sweepExpired().catch(() => undefined);
+      }
+      // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 may omit it.
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        throw new CoreProblem(
+          400,
+          'VALIDATION_ERROR',
+          'an HTTP/1.1 request must carry a Host header',
+          { field: 'Host' },
+          { Connection: 'close' },
+        );
       }
       const path = pathOf(req.url);
       const match = router.match(path);
@@ -443,6 +484,24 @@ export function createHttpApi(deps: HttpApiDeps) {
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });
+    },
+    /** 'checkExpectation': an `Expect:` this server does not meet → 417, in the envelope. */
+    refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
+      const given = req.headers['x-request-id'];
+      const requestId =
+        typeof given === 'string' && REQUEST_ID_SYNTAX.test(given) ? given : nextRequestId();
+      sendJson(
+        res,
+        417,
+        envelopeBody(
+          new CoreProblem(417, 'EXPECTATION_FAILED', "only 'Expect: 100-continue' is supported", {
+            field: 'Expect',
+          }),
+        ),
+        { [HEADERS.requestId]: requestId, ...NO_STORE, Connection: 'close' },
+      );
+      // The body (if any) is never read: the connection closes after the answer.
+      req.resume();
     },
     pruneLimiters(): void {
       ipLimiter?.prune();

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { JWT_ALG, type RsaPublicJwk } from '@lime/wire';
 import type { JwksShape } from '../options.js';
+import { invalidField } from './problem.js';
 
 interface SigningKey {
   kid: string;
@@ -8,6 +9,12 @@ interface SigningKey {
   jwk: RsaPublicJwk;
   /** base64url of the JOSE header, computed once. */
   header: string;
+  /** When it was published (ms). */
+  publishedAt: number;
+  /** When it starts signing on its own (ms), or null. */
+  activatesAt: number | null;
+  /** When it stopped signing (ms), or null while it never did or still does. */
+  retiredAt: number | null;
 }
 
 function generateRsa(modulusLength: number): Promise<KeyObject> {
@@ -18,18 +25,46 @@ function generateRsa(modulusLength: number): Promise<KeyObject> {
   });
 }
 
-/** How the keyring writes JWT headers and the JWKS document. */
+/** How the keyring writes JWT headers and the JWKS document, and times rotations. */
 export interface KeyringFormat {
   /** Put `typ: "JWT"` in the JOSE header. */
   typ: boolean;
   jwksShape: JwksShape;
+  /** ms since the epoch. */
+  clock: () => number;
+  /** A rotated key signs this long after it is published (ms). */
+  activationDelayMs: number;
+  /** A key that stopped signing is unpublished this long after (ms). */
+  retireAfterMs: number;
+  /** Most keys published at once (≥ 2). */
+  maxPublished: number;
+  /** Key generation of `rotate` (tests inject a fast one). @default RSA of `modulusLength` bits */
+  generate?: (modulusLength: number) => Promise<KeyObject>;
 }
 
-async function createKey(modulusLength: number, typ: boolean): Promise<SigningKey> {
-  return describeKey(await generateRsa(modulusLength), typ);
+/**
+ * When a rotated key starts signing: after the activation delay
+ * (`'scheduled'`), at once (`'now'`), or only when activated by hand (`false`).
+ */
+export type KeyActivation = 'scheduled' | 'now' | false;
+
+/**
+ * The activation an admin `activate` value asks for: absent or
+ * `'scheduled'`, `'now'` or `true` (what `true` always meant: sign at once),
+ * `false`. Anything else is a 400 naming the field.
+ */
+export function keyActivation(value: unknown): KeyActivation {
+  if (value === undefined || value === 'scheduled') return 'scheduled';
+  if (value === 'now' || value === true) return 'now';
+  if (value === false) return false;
+  throw invalidField('activate', "must be 'scheduled', 'now', true or false");
 }
 
-function describeKey(privateKey: KeyObject, typ: boolean): SigningKey {
+async function createKey(modulusLength: number, typ: boolean, now: number): Promise<SigningKey> {
+  return describeKey(await generateRsa(modulusLength), typ, now);
+}
+
+function describeKey(privateKey: KeyObject, typ: boolean, now: number): SigningKey {
   const pub = privateKey.export({ format: 'jwk' }) as { n: string; e: string };
   // RFC 7638 thumbprint as kid: stable, unique, reveals nothing.
   const kid = createHash('sha256')
@@ -39,7 +74,7 @@ function describeKey(privateKey: KeyObject, typ: boolean): SigningKey {
   const header = Buffer.from(
     JSON.stringify(typ ? { alg: JWT_ALG, kid, typ: 'JWT' } : { alg: JWT_ALG, kid }),
   ).toString('base64url');
-  return { kid, privateKey, jwk, header };
+  return { kid, privateKey, jwk, header, publishedAt: now, activatesAt: null, retiredAt: null };
 }
 
 function signAsync(data: Buffer, key: KeyObject): Promise<Buffer> {
@@ -51,10 +86,17 @@ function signAsync(data: Buffer, key: KeyObject): Promise<Buffer> {
 
 /**
  * The Core's signing keys (PROTOCOL.md §6): one active key signs; every
- * published key appears in the JWKS until it is retired.
+ * published key appears in the JWKS, newest first. A rotation publishes the
+ * new key at once and, by default, lets it sign only after
+ * `activationDelayMs` (verifiers refetch the JWKS by then); the key it
+ * replaces stays published for `retireAfterMs` (the longest token lifetime
+ * plus clock skew), then goes. At most `maxPublished` keys are published.
+ * Scheduled steps happen lazily, on the injected clock, whenever the
+ * keyring is used.
  */
 export class SigningKeyring {
-  private readonly keys = new Map<string, SigningKey>();
+  /** Newest first. */
+  private keys: SigningKey[] = [];
   private active!: SigningKey;
   private jwksCache: string | undefined;
 
@@ -66,47 +108,103 @@ export class SigningKeyring {
   static async create(
     modulusLength: number,
     first: KeyObject | undefined,
-    format: KeyringFormat = { typ: true, jwksShape: 'combined' },
+    format: KeyringFormat,
   ): Promise<SigningKeyring> {
     const ring = new SigningKeyring(modulusLength, format);
-    const key = first ? describeKey(first, format.typ) : await createKey(modulusLength, format.typ);
-    ring.keys.set(key.kid, key);
+    const now = format.clock();
+    const key = first
+      ? describeKey(first, format.typ, now)
+      : await createKey(modulusLength, format.typ, now);
+    ring.keys = [key];
     ring.active = key;
     return ring;
   }
 
   get activeKid(): string {
+    this.advance();
     return this.active.kid;
   }
 
+  /** Published kids, newest first. */
   publishedKids(): string[] {
-    return [...this.keys.keys()];
+    this.advance();
+    return this.keys.map((k) => k.kid);
   }
 
-  /** Publish a new key; it signs from now on when `activate` (the default). */
-  async rotate(activate = true): Promise<string> {
-    const key = await createKey(this.modulusLength, this.format.typ);
-    this.keys.set(key.kid, key);
-    if (activate) this.active = key;
+  /** The key scheduled to sign next and when (ms), if any. */
+  scheduled(): { kid: string; activatesAt: number } | undefined {
+    this.advance();
+    const key = this.keys.find((k) => k.activatesAt !== null);
+    return key ? { kid: key.kid, activatesAt: key.activatesAt! } : undefined;
+  }
+
+  /**
+   * Publish a new key. It signs after `activationDelayMs` (`'scheduled'`,
+   * the default), at once (`'now'`), or when activated (`false`). A key
+   * scheduled earlier that never signed is superseded (unpublished).
+   */
+  async rotate(activation: KeyActivation = 'scheduled'): Promise<{
+    kid: string;
+    activatesAt: number | null;
+  }> {
+    const generate = this.format.generate ?? generateRsa;
+    const now = this.format.clock();
+    const key = describeKey(await generate(this.modulusLength), this.format.typ, now);
+    if (activation === 'scheduled') {
+      this.keys = this.keys.filter((k) => k.activatesAt === null);
+      key.activatesAt = now + this.format.activationDelayMs;
+    }
+    this.keys.unshift(key);
+    if (activation === 'now') this.makeActive(key, now);
     this.jwksCache = undefined;
-    return key.kid;
+    this.advance();
+    return { kid: key.kid, activatesAt: key.activatesAt };
   }
 
   /** Make a published key the signing key. Returns false when unknown. */
   activate(kid: string): boolean {
-    const key = this.keys.get(kid);
+    this.advance();
+    const key = this.keys.find((k) => k.kid === kid);
     if (!key) return false;
-    this.active = key;
+    this.makeActive(key, this.format.clock());
+    this.advance();
     return true;
   }
 
   /** Unpublish a key. 'unknown' or 'active' when it cannot be retired. */
   retire(kid: string): 'ok' | 'unknown' | 'active' {
-    if (!this.keys.has(kid)) return 'unknown';
-    if (this.active.kid === kid) return 'active';
-    this.keys.delete(kid);
+    this.advance();
+    const key = this.keys.find((k) => k.kid === kid);
+    if (!key) return 'unknown';
+    if (this.active === key) return 'active';
+    this.keys = this.keys.filter((k) => k !== key);
     this.jwksCache = undefined;
     return 'ok';
+  }
+
+  private makeActive(key: SigningKey, now: number): void {
+    key.activatesAt = null;
+    key.retiredAt = null;
+    if (this.active !== key) this.active.retiredAt = now;
+    this.active = key;
+  }
+
+  /** Apply what is due: a scheduled activation, retirements, the cap. */
+  private advance(): void {
+    const now = this.format.clock();
+    const due = this.keys.find((k) => k.activatesAt !== null && k.activatesAt <= now);
+    if (due) this.makeActive(due, now);
+    const before = this.keys.length;
+    const { retireAfterMs, maxPublished } = this.format;
+    this.keys = this.keys.filter(
+      (k) => k === this.active || k.retiredAt === null || now < k.retiredAt + retireAfterMs,
+    );
+    // Over the cap: drop the oldest key that neither signs nor is about to.
+    for (let i = this.keys.length - 1; this.keys.length > maxPublished && i >= 0; i--) {
+      const k = this.keys[i]!;
+      if (k !== this.active && k.activatesAt === null) this.keys.splice(i, 1);
+    }
+    if (due || this.keys.length !== before) this.jwksCache = undefined;
   }
 
   /**
@@ -115,8 +213,9 @@ export class SigningKeyring {
    * `raw` or `enveloped`: only one of the two.
    */
   jwksJson(): string {
+    this.advance();
     if (this.jwksCache === undefined) {
-      const keys = [...this.keys.values()].map((k) => k.jwk);
+      const keys = this.keys.map((k) => k.jwk);
       const shape = this.format.jwksShape;
       this.jwksCache = JSON.stringify(
         shape === 'raw'
@@ -131,6 +230,7 @@ export class SigningKeyring {
 
   /** Sign `claims` as an RS256 JWT with the active key. */
   async sign(claims: object): Promise<string> {
+    this.advance();
     const key = this.active;
     const input = `${key.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const sig = await signAsync(Buffer.from(input), key.privateKey);
