@@ -145,3 +145,43 @@ describe('event ids across restarts', () => {
     await zero.close();
   });
 });
+
+describe('resume position in the response head', () => {
+  test('a fresh stream states its position before any byte: resuming from it misses nothing', async () => {
+    const c = await start(new MemoryStore());
+    const { site, agent } = await provision(c);
+    await produce(c, site.siteToken, agent.agentToken, 2);
+    // Open, read only the head, and drop the stream (a cut before the first id: line).
+    const ac = new AbortController();
+    const res = await fetch(c.apiBase + PATHS.loginEvents, {
+      headers: { 'x-site-token': site.siteToken, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    const head = res.headers.get('x-lime-last-event-id');
+    ac.abort();
+    expect(head).toMatch(EVENT_ID);
+    // Events published after the cut come back from that position, with no resync.
+    const later = await produce(c, site.siteToken, agent.agentToken, 2);
+    const s = await openStream(c.apiBase + PATHS.loginEvents, site.siteToken, {
+      lastEventId: head!,
+    });
+    const got = significant(await s.until((m) => significant(m).length >= 2));
+    await s.close();
+    const data = got.map((m) => m.data as { type?: string; login_request_id?: string });
+    expect(data.map((d) => d.login_request_id)).toEqual(later);
+    expect(data.some((d) => d.type === 'resync')).toBe(false);
+  });
+
+  test('the hosted profile sends no position (it has no resume)', async () => {
+    const c = await startTestCore({ powDifficulty: 0, profile: 'hosted' });
+    started.push(c);
+    const { site } = await provision(c);
+    const ac = new AbortController();
+    const res = await fetch(c.apiBase + PATHS.loginEvents, {
+      headers: { 'x-site-token': site.siteToken, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
+    expect(res.headers.get('x-lime-last-event-id')).toBeNull();
+    ac.abort();
+  });
+});

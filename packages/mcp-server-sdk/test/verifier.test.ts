@@ -340,7 +340,7 @@ describe('key rotation and the unknown-kid flood', () => {
       const before = await mintMcpToken(rotating, a.agentToken, { domain: 'localhost' });
       const oldKid = JSON.parse(Buffer.from(before.split('.')[0]!, 'base64url').toString()).kid;
       expect(reason(await verifier.verify(before))).toBe('valid');
-      const { kid } = await rotating.admin.rotateSigningKey();
+      const { kid } = await rotating.admin.rotateSigningKey({ activate: 'now' });
       const after = await mintMcpToken(rotating, a.agentToken, { domain: 'localhost' });
       expect(JSON.parse(Buffer.from(after.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
       // within minRefreshInterval of the first fetch: the new kid is not fetched yet

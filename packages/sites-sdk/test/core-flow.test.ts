@@ -244,7 +244,7 @@ describe('against the reference Core', () => {
     const w1 = s.waitForLogin(first.loginRequestId, { timeout: 10_000 });
     await approve(first.loginRequestId);
     await w1;
-    const { kid } = await core.admin.rotateSigningKey();
+    const { kid } = await core.admin.rotateSigningKey({ activate: 'now' });
     const second = await s.createLoginRequest();
     const w2 = s.waitForLogin(second.loginRequestId, { timeout: 10_000 });
     await approve(second.loginRequestId);

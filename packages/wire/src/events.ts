@@ -49,8 +49,12 @@ export const DEFAULT_RETRY_MS = 1_000;
 /** Minimum retention of a site's events by the reference Core (ms). */
 export const MIN_EVENT_RETENTION_MS = 10 * 60_000;
 
-/** Event ids are per-site strictly increasing decimal integers. */
-export const EVENT_ID_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
+/**
+ * Event ids of the reference Core: `<epoch>-<n>` — the event log's epoch
+ * (hex) and a per-site strictly increasing decimal integer. Clients treat ids
+ * as opaque strings (docs/protocol.md §3.5); this is for tests and tools.
+ */
+export const EVENT_ID_PATTERN = /^[0-9a-f]{1,32}-(0|[1-9][0-9]{0,15})$/;
 
 /** Login request lifecycle states (docs/protocol.md §3). */
 export const LOGIN_STATUSES = ['PENDING', 'APPROVED', 'DELIVERED', 'EXPIRED'] as const;

@@ -32,6 +32,12 @@ export const HEADERS = {
   lastEventId: 'Last-Event-ID',
   retryAfter: 'Retry-After',
   requestId: 'X-Request-Id',
+  /**
+   * [core] Response header of a fresh event stream: the resume position at
+   * the moment it opened, so a client cut before the first `id:` line can
+   * still resume (docs/protocol.md §3.5).
+   */
+  resumePosition: 'X-Lime-Last-Event-Id',
 } as const;
 
 export const PATHS = {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StreamErrorEvent } from '@lime/wire';
+import { HEADERS, type StreamErrorEvent } from '@lime/wire';
 import type { CoreProfile } from '../options.js';
 import type { CoreStore, StoredEvent } from '../store.js';
 import { formatEventId, type ResumePosition } from './event-ids.js';
@@ -111,14 +111,25 @@ export class EventHub {
     resume: ResumePosition | undefined,
     headers: Record<string, string>,
   ): Promise<void> {
+    const hosted = this.options.profile === 'hosted';
+    // A fresh stream states its resume position in the head too, before any
+    // byte of the body: a client cut before the first id: line still resumes
+    // (from here, or earlier: a replay it de-duplicates, never a gap).
+    let position: Record<string, string> = {};
+    if (!hosted && resume === undefined) {
+      const latest = await this.store.lastEventId(siteId).catch(() => undefined);
+      if (latest !== undefined) {
+        position = { [HEADERS.resumePosition]: formatEventId(this.options.epoch, latest) };
+      }
+    }
     res.writeHead(200, {
       ...headers,
+      ...position,
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    const hosted = this.options.profile === 'hosted';
     // Hosted: nothing is written until the first event or keepalive, so the
     // headers must go out on their own.
     if (hosted) res.flushHeaders();

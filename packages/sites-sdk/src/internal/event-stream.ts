@@ -88,8 +88,6 @@ const ANSWERED_MAX_DELAY_MS = 2_000;
  */
 const RESUME_FAILURES_ALLOWED = 5;
 const RESUME_FAILURE_SPAN_MS = 20_000;
-/** Response header carrying the stream's resume position before any event (the Core sends it). */
-const RESUME_HEADER = 'x-lime-last-event-id';
 
 /** Delays between retries of a refused credential, ms: 5 s doubling to 60 s. */
 const AUTH_RETRY_FIRST_MS = 5_000;
@@ -243,7 +241,7 @@ export class EventStream {
         }
         // A resume position in the response head: a cut before the first
         // `id:` line still resumes from here.
-        const head = response.headers.get(RESUME_HEADER);
+        const head = response.headers.get(HEADERS.resumePosition);
         if (this.lastEventId === undefined && head) this.lastEventId = head;
         // An interval across a reconnect is not a keepalive cadence.
         this.lastKeepaliveAt = undefined;
