@@ -43,21 +43,9 @@ fail() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 || fail "apt-get not found (not a Debian-like machine)"
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null || fail "not root and no passwordless sudo"
-  SUDO=(sudo -n)
-fi
-
-echo "› python peers: apt-get install ${PACKAGES[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# The package lists may be missing or stale on a fresh machine: update once, then install.
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-"${SUDO[@]}" apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; fail "apt-get update failed"; }
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >"$log" 2>&1 ||
-  { cat "$log" >&2; fail "apt-get install failed"; }
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install "python peers" "${PACKAGES[@]}"
 
 py=$(has_modules) || fail "installed ${PACKAGES[*]}, but /usr/bin/python3 still cannot import $MODULES"
 echo "› python peers: ready ($py has $MODULES)"

@@ -205,6 +205,39 @@ async function sweep(target: Target, paths = pathVariants(target.prefix)): Promi
   return violations;
 }
 
+async function closeTargets(targets: Target[]): Promise<void> {
+  for (const t of targets) {
+    t.server.closeAllConnections();
+    await new Promise((r) => t.server.close(r));
+  }
+}
+
+/** Every cell of every target: no tool ran without a verified bearer. */
+async function expectNoViolations(targets: Target[]): Promise<void> {
+  const violations: Violation[] = [];
+  for (const target of targets) violations.push(...(await sweep(target)));
+  expect(violations).toEqual([]);
+}
+
+/** The valid bearer does reach the tool (so the sweep can fail), with the verified agent. */
+async function expectValidReaches(targets: Target[]): Promise<void> {
+  for (const [i, target] of targets.entries()) {
+    const probe = `valid${i}`;
+    const answer = await rawRequest(
+      target.origin,
+      'POST',
+      `${target.prefix}/mcp`,
+      headersFor('valid', probe),
+    );
+    expect({ target: target.label, status: answer.status, reached: answer.reached }).toEqual({
+      target: target.label,
+      status: 200,
+      reached: true,
+    });
+    expect(target.hits.find((h) => h.probe === probe)?.auth?.extra.agentId).toBe(agentId);
+  }
+}
+
 /** A tool handler for express: records what it was given. */
 function expressTool(hits: Hit[]): RequestHandler {
   return (req, res) => {
@@ -346,38 +379,16 @@ describe.each(EXPRESS_LINES)('%s', (line, e) => {
     }
   });
 
-  afterAll(async () => {
-    for (const t of targets) {
-      t.server.closeAllConnections();
-      await new Promise((r) => t.server.close(r));
-    }
-  });
+  afterAll(() => closeTargets(targets));
 
-  it('no method, path variant, routing mode or mount style reaches a tool without a verified bearer', async () => {
-    const violations: Violation[] = [];
-    for (const target of targets) violations.push(...(await sweep(target)));
-    expect(violations).toEqual([]);
-  }, 120_000);
+  it(
+    'no method, path variant, routing mode or mount style reaches a tool without a verified bearer',
+    () => expectNoViolations(targets),
+    120_000,
+  );
 
-  it('the valid bearer reaches the tool on the canonical path in every style (the matrix can fail)', async () => {
-    for (const target of targets) {
-      const answer = await rawRequest(
-        target.origin,
-        'POST',
-        `${target.prefix}/mcp`,
-        headersFor('valid', `canonical${targets.indexOf(target)}`),
-      );
-      expect({ target: target.label, status: answer.status, reached: answer.reached }).toEqual({
-        target: target.label,
-        status: 200,
-        reached: true,
-      });
-      expect(
-        target.hits.find((h) => h.probe === `canonical${targets.indexOf(target)}`)?.auth?.extra
-          .agentId,
-      ).toBe(agentId);
-    }
-  });
+  it('the valid bearer reaches the tool on the canonical path in every style (the matrix can fail)', () =>
+    expectValidReaches(targets));
 
   it('serves the metadata documents without a bearer where a style serves them', async () => {
     for (const target of targets.filter((t) => t.servesMetadata)) {
@@ -554,32 +565,17 @@ describe('web-standard handler', () => {
     }
   });
 
-  afterAll(async () => {
-    for (const t of targets) {
-      t.server.closeAllConnections();
-      await new Promise((r) => t.server.close(r));
-    }
-  });
+  afterAll(() => closeTargets(targets));
 
-  it('no method, path variant or mount style reaches a tool without a verified bearer', async () => {
-    const violations: Violation[] = [];
-    for (const target of targets) violations.push(...(await sweep(target)));
-    expect(violations).toEqual([]);
-  }, 120_000);
+  it(
+    'no method, path variant or mount style reaches a tool without a verified bearer',
+    () => expectNoViolations(targets),
+    120_000,
+  );
 
   it('the valid bearer reaches the tool, and metadata is served without one', async () => {
+    await expectValidReaches(targets);
     for (const target of targets) {
-      const answer = await rawRequest(
-        target.origin,
-        'POST',
-        `${target.prefix}/mcp`,
-        headersFor('valid', `ok${targets.indexOf(target)}`),
-      );
-      expect({ target: target.label, status: answer.status, reached: answer.reached }).toEqual({
-        target: target.label,
-        status: 200,
-        reached: true,
-      });
       if (target.servesMetadata) {
         const meta = await rawRequest(
           target.origin,

@@ -73,6 +73,21 @@ const expired = (requestId: string, id?: number) =>
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
+/** Advance time in 100 ms steps until `n` more stream connections came; the gaps between them, ms. */
+async function reconnectGaps(core: { calls: { stream: unknown[] } }, n: number): Promise<number[]> {
+  const times: number[] = [];
+  let seen = core.calls.stream.length;
+  const start = Date.now();
+  while (times.length < n) {
+    await tick(100);
+    if (core.calls.stream.length > seen) {
+      seen = core.calls.stream.length;
+      times.push(Date.now() - start);
+    }
+  }
+  return times.map((t, i) => t - (i === 0 ? 0 : times[i - 1]!));
+}
+
 beforeEach(() => {
   vi.useFakeTimers({
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
@@ -137,17 +152,7 @@ describe('reconnect policy', () => {
     );
     site.onLogin(() => {});
     await tick();
-    const times: number[] = [];
-    let seen = core.calls.stream.length;
-    const start = Date.now();
-    while (times.length < 6) {
-      await tick(100);
-      if (core.calls.stream.length > seen) {
-        seen = core.calls.stream.length;
-        times.push(Date.now() - start);
-      }
-    }
-    const gaps = times.map((t, i) => t - (i === 0 ? 0 : times[i - 1]!));
+    const gaps = await reconnectGaps(core, 6);
     // 1 s, then 2 s, 2 s … plus ≤ 25 % jitter (100 ms sampling): it answers, so it is up.
     expect(gaps[0]).toBeGreaterThanOrEqual(1_000);
     expect(gaps[1]).toBeGreaterThanOrEqual(2_000);
@@ -173,17 +178,7 @@ describe('reconnect policy', () => {
     );
     site.onLogin(() => {});
     await tick();
-    const times: number[] = [];
-    let seen = core.calls.stream.length;
-    const start = Date.now();
-    while (times.length < 5) {
-      await tick(100);
-      if (core.calls.stream.length > seen) {
-        seen = core.calls.stream.length;
-        times.push(Date.now() - start);
-      }
-    }
-    const gaps = times.map((t, i) => t - (i === 0 ? 0 : times[i - 1]!));
+    const gaps = await reconnectGaps(core, 5);
     // 1 s, 2 s, 4 s, 8 s, 8 s … plus ≤ 25 % jitter: a down server is not hammered.
     expect(gaps[2]).toBeGreaterThanOrEqual(4_000);
     expect(gaps[3]).toBeGreaterThanOrEqual(8_000);
