@@ -1,5 +1,6 @@
 import {
   ApiError,
+  ConfigurationError,
   LimeError,
   type LimeErrorCode,
   type LimeErrorOptions,
@@ -78,5 +79,36 @@ export class OAuthCapabilityError extends PermissionDeniedError {
       );
     }
     return error;
+  }
+}
+
+/** The optional peer dependency that the MCP lane loads. */
+export const MCP_SDK_PACKAGE = '@modelcontextprotocol/sdk';
+
+/**
+ * The MCP lane was used (`agent.mcp()`, `agent.listTools()`…) but the
+ * official MCP SDK, an optional peer dependency of `lime-agents-sdk`, is not
+ * installed. Install it next to this package: `npm install
+ * @modelcontextprotocol/sdk`. Login-only workers never need it. A
+ * {@link ConfigurationError} (code `CONFIGURATION_ERROR`).
+ *
+ * @example
+ * try {
+ *   await agent.listTools('tools.example.com');
+ * } catch (e) {
+ *   if (e instanceof McpSdkMissingError) console.error(`npm install ${e.packageName}`);
+ * }
+ */
+export class McpSdkMissingError extends ConfigurationError {
+  /** The package to install: `@modelcontextprotocol/sdk`. */
+  readonly packageName = MCP_SDK_PACKAGE;
+
+  constructor(options: LimeErrorOptions = {}) {
+    super(
+      `the MCP lane of lime-agents-sdk needs the official MCP SDK, which is not installed — ` +
+        `run \`npm install ${MCP_SDK_PACKAGE}\` (an optional peer dependency, ` +
+        'left out so that login-only workers stay small)',
+      options,
+    );
   }
 }

@@ -20,13 +20,16 @@ export {
   TimeoutError,
   ValidationError,
 } from '@lime/wire';
-// The MCP SDK's own types and errors, so callers need no second import.
-export { Client as McpSdkClient } from '@modelcontextprotocol/sdk/client/index.js';
-export { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+// The MCP SDK's own types, so callers need no second import. Types only: the
+// MCP SDK is an optional peer dependency, loaded when the MCP lane is first
+// used, so this entry must not import it at run time.
+export type { Client as McpSdkClient } from '@modelcontextprotocol/sdk/client/index.js';
+export type { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 export type {
   CallToolRequest,
   CallToolResult,
   CompatibilityCallToolResult,
+  ErrorCode as McpErrorCode,
   GetPromptRequest,
   GetPromptResult,
   Implementation,
@@ -38,6 +41,7 @@ export type {
   ListResourceTemplatesResult,
   ListToolsRequest,
   ListToolsResult,
+  McpError,
   Prompt,
   ReadResourceRequest,
   ReadResourceResult,
@@ -46,18 +50,21 @@ export type {
   ServerCapabilities,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-export { ErrorCode as McpErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 export { LimeAgent } from './agent.js';
-export { McpAuthenticationError, OAuthCapabilityError } from './errors.js';
+export { McpAuthenticationError, McpSdkMissingError, OAuthCapabilityError } from './errors.js';
 export type { McpRequestOptions } from './mcp-client.js';
 export { McpClient } from './mcp-client.js';
 export type { FetchLike, LimeAgentOptions } from './options.js';
-export type { PowSolution, SolveOptions } from './pow/index.js';
+export type { PowProgress, PowSolution, SolveOptions } from './pow/index.js';
 export { PowTimeoutError, shutdownPowPool, solvePow } from './pow/index.js';
 export type {
   AgentProfile,
   CallOptions,
+  LimeMcpAuth,
+  LoginOptions,
+  LoginProgress,
   LoginResult,
+  LoginStep,
   McpAccessToken,
   McpTokenOptions,
 } from './types.js';

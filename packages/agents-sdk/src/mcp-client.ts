@@ -1,10 +1,7 @@
 import type { FetchLike } from '@lime/wire';
 import { ConfigurationError } from '@lime/wire';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type {
   CallToolRequest,
@@ -20,11 +17,14 @@ import type {
   ListResourceTemplatesResult,
   ListToolsRequest,
   ListToolsResult,
+  LoggingLevel,
+  ProgressToken,
   ReadResourceRequest,
   ReadResourceResult,
   ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { abortable } from './internal/abortable.js';
+import { loadMcpSdk, type McpSdk } from './internal/load-mcp-sdk.js';
 import type { McpTarget } from './internal/mcp-target.js';
 import { SDK_NAME, SDK_VERSION } from './internal/version.js';
 import type { CallOptions } from './types.js';
@@ -39,6 +39,7 @@ import type { CallOptions } from './types.js';
 export type McpRequestOptions = RequestOptions;
 
 interface Connection {
+  sdk: McpSdk;
   client: Client;
   transport: StreamableHTTPClientTransport;
   /** Calls running on it; a stale connection is closed when this drops to 0. */
@@ -211,6 +212,43 @@ export class McpClient implements AsyncDisposable {
   }
 
   /**
+   * `logging/setLevel`: the least severe level of log messages the server
+   * should send (they arrive as `notifications/message`; see `getClient()`).
+   * @example await agent.mcp(url).setLoggingLevel('warning');
+   */
+  async setLoggingLevel(level: LoggingLevel, options?: McpRequestOptions): Promise<void> {
+    await this.run((c) => c.setLoggingLevel(level, options), options);
+  }
+
+  /**
+   * Send `notifications/progress` for a request the server made to this
+   * client that carried `progressToken`. To receive progress of a call you
+   * make, pass `{ onprogress }` in its options instead.
+   * @example await agent.mcp(url).sendProgressNotification(token, 50, 100, 'half way');
+   */
+  async sendProgressNotification(
+    progressToken: ProgressToken,
+    progress: number,
+    total?: number,
+    message?: string,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.run(
+      (c) =>
+        c.notification({
+          method: 'notifications/progress',
+          params: {
+            progressToken,
+            progress,
+            ...(total === undefined ? {} : { total }),
+            ...(message === undefined ? {} : { message }),
+          },
+        }),
+      options,
+    );
+  }
+
+  /**
    * The capabilities the server announced in `initialize` (connects first if needed).
    * @example const caps = await agent.mcp(url).getServerCapabilities();
    */
@@ -283,8 +321,12 @@ export class McpClient implements AsyncDisposable {
   }
 
   private async connect(): Promise<Connection> {
-    const client = new Client({ name: SDK_NAME, version: SDK_VERSION }, { capabilities: {} });
-    const transport = new StreamableHTTPClientTransport(this.url, { fetch: this.wiring.fetch });
+    // Loaded on first use: login-only workers never install or parse the MCP SDK.
+    const sdk = await loadMcpSdk();
+    const client = new sdk.Client({ name: SDK_NAME, version: SDK_VERSION }, { capabilities: {} });
+    const transport = new sdk.StreamableHTTPClientTransport(this.url, {
+      fetch: this.wiring.fetch,
+    });
     // Errors of the background event stream surface on the next call instead.
     client.onerror = () => {};
     client.onclose = () => {
@@ -294,7 +336,7 @@ export class McpClient implements AsyncDisposable {
       }
     };
     await client.connect(transport);
-    return { client, transport, active: 0, stale: false };
+    return { sdk, client, transport, active: 0, stale: false };
   }
 
   /**
@@ -312,7 +354,8 @@ export class McpClient implements AsyncDisposable {
     try {
       return await this.using(conn, op);
     } catch (error) {
-      if (!(hadSession && error instanceof StreamableHTTPError && error.code === 404)) throw error;
+      const expired = error instanceof conn.sdk.StreamableHTTPError && error.code === 404;
+      if (!(hadSession && expired)) throw error;
       const fresh = await this.reconnect(conn, options?.signal);
       return await this.using(fresh, op);
     }

@@ -1,3 +1,7 @@
+import type { FetchLike } from '@lime/wire';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { PowProgress } from './pow/index.js';
+
 /**
  * Options every async call of the SDK takes.
  *
@@ -7,6 +11,51 @@
 export interface CallOptions {
   /** Cancels the call; it then rejects with `AbortError` (code `ABORTED`). */
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * The steps of {@link LimeAgent.login}: read the request's challenge (PROTOCOL
+ * §3.2), solve its proof of work (§3.3), approve (§3.4). Every error
+ * `login()` throws names the step that failed in its `step` field.
+ *
+ * @example
+ * try { await agent.login(id) } catch (e) {
+ *   if (e instanceof LimeError) console.error(`login failed at ${e.step}: ${e.message}`);
+ * }
+ */
+export type LoginStep = 'challenge' | 'solve' | 'approve';
+
+/**
+ * What {@link LoginOptions.onProgress} receives: the step now running and,
+ * while solving, how far the proof of work has come.
+ *
+ * @example
+ * await agent.login(id, {
+ *   onProgress: ({ step, pow }) =>
+ *     console.log(step, pow ? `${pow.hashes} hashes, ~${Math.round(pow.estimatedRemainingMs ?? 0)} ms left` : ''),
+ * });
+ */
+export interface LoginProgress {
+  step: LoginStep;
+  /** The request's proof-of-work difficulty, once the challenge was read. */
+  difficulty: number | undefined;
+  /** While solving: hashes done, rate, estimated time left (`undefined` otherwise). */
+  pow: PowProgress | undefined;
+}
+
+/**
+ * Options of {@link LimeAgent.login}.
+ *
+ * @example
+ * await agent.login(id, { signal: AbortSignal.timeout(30_000), onProgress: console.log });
+ */
+export interface LoginOptions extends CallOptions {
+  /**
+   * Called when a step starts, and about every 250 ms while the proof of work
+   * runs on worker threads (once when it is solved). Must not throw; an
+   * exception it throws is ignored.
+   */
+  onProgress?: ((progress: LoginProgress) => void) | undefined;
 }
 
 /**
@@ -95,4 +144,38 @@ export interface McpAccessToken {
 export interface McpTokenOptions extends CallOptions {
   /** Ignore a cached token and fetch a new one. @default false */
   forceRefresh?: boolean | undefined;
+}
+
+/**
+ * LIME authentication for one MCP server, for any MCP client: what
+ * {@link LimeAgent.mcpAuth} returns. Give a client `fetch` where it takes
+ * one (every framework built on `fetch` does); give `authProvider` where it
+ * only takes an MCP SDK `OAuthClientProvider` (LangChain.js MCP adapters).
+ *
+ * @example
+ * const auth = agent.mcpAuth('https://tools.example.com/mcp');
+ * const transport = new StreamableHTTPClientTransport(auth.url, { fetch: auth.fetch });
+ */
+export interface LimeMcpAuth {
+  /** The MCP endpoint (a bare host `tools.example.com` means `https://tools.example.com/mcp`). */
+  url: URL;
+  /** The token domain (PROTOCOL §7): lowercase host, no port. */
+  domain: string;
+  /**
+   * A `fetch` that puts the server's current LIME access token on every
+   * request to the MCP server's origin (renewed before it expires). On a
+   * `401` it fetches one new token — one request however many calls saw the
+   * 401 — and replays the request once; a second `401` throws
+   * `McpAuthenticationError`. Requests to other origins get no bearer.
+   */
+  fetch: FetchLike;
+  /**
+   * The same tokens as an `OAuthClientProvider` of `@modelcontextprotocol/sdk`
+   * 1.x: the SDK's transport asks it for the current token before every
+   * request, and it never lets the SDK start OAuth discovery. A `401` fails
+   * the call with `McpAuthenticationError` and the next request carries a
+   * new token (the SDK's provider contract cannot replay a request; `fetch`
+   * can).
+   */
+  authProvider: OAuthClientProvider;
 }

@@ -5,6 +5,27 @@ import { describe, expect, it } from 'vitest';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ18xIn0.c2lnbmF0dXJl';
 
 describe('McpTokenCache', () => {
+  it('renews a short-lived token at half its lifetime when the skew is longer', async () => {
+    let now = 1_000_000;
+    let requests = 0;
+    const cache = new McpTokenCache(
+      async () => {
+        requests++;
+        return { accessToken: JWT, expiresIn: 4 };
+      },
+      30_000, // the default skew, longer than the 4 s token
+      () => now,
+    );
+    const get = () => cache.get({ domain: 'tools.example.com', resource: undefined });
+    await get();
+    now += 1_900;
+    await get();
+    expect(requests).toBe(1); // reused: 2.1 s left, more than half of 4 s
+    now += 200;
+    await get();
+    expect(requests).toBe(2); // 1.9 s left: renewed
+  });
+
   it('drops expired tokens as new domains arrive, so memory stays bounded', async () => {
     let now = 1_000_000;
     let requests = 0;

@@ -1,11 +1,11 @@
 // The MCP lane against the reference Core and a real MCP server that checks
 // bearers with jose against the Core's JWKS.
+import { Client as McpSdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { decodeJwt } from 'jose';
 import {
   type CallToolResult,
   LimeAgent,
   McpAuthenticationError,
-  McpSdkClient,
   OAuthCapabilityError,
   PermissionDeniedError,
 } from 'lime-agents-sdk';

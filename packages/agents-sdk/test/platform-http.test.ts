@@ -28,7 +28,13 @@ const ID = 'lr_msw1';
 const CHALLENGE = 'a'.repeat(64);
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ18xIn0.c2lnbmF0dXJl';
 
-const server = setupServer();
+// login() checks the agent token (GET profile) alongside the proof of work;
+// tests that are not about that check find the token accepted.
+const server = setupServer(
+  http.get(`${API}/core/agents/me/profile`, () =>
+    HttpResponse.json({ ok: true, data: { agent_id: 'ag_me' } }),
+  ),
+);
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => {
   server.resetHandlers();
@@ -461,6 +467,7 @@ describe('hosted error codes and shapes', () => {
     await using a = agent();
     route('get', `/auth/requests/${ID}`, () => challenge());
     for (const status of [400, 403, 404]) {
+      route('get', '/core/agents/me/profile', () => ok({ agent_id: 'ag_me' }));
       route('post', `/modules/agent-login/requests/${ID}/approve`, () =>
         fail(status, 'INVALID_AGENT_TOKEN'),
       );

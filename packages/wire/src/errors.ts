@@ -50,6 +50,12 @@ export class LimeError extends Error {
   readonly requestId: string | undefined;
   /** The `detail` object of the error envelope, when present. */
   readonly detail: Record<string, unknown> | undefined;
+  /**
+   * Which step of a multi-step call failed, set by that call: for
+   * `agent.login()`, `'challenge'` (reading the request), `'solve'` (the
+   * proof of work) or `'approve'`. `undefined` for single-step calls.
+   */
+  step: string | undefined;
 
   constructor(code: LimeErrorCode, message: string, options: LimeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -59,6 +65,7 @@ export class LimeError extends Error {
     this.headers = options.headers;
     this.requestId = options.requestId;
     this.detail = options.detail;
+    this.step = undefined;
   }
 }
 

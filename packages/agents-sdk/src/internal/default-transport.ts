@@ -1,5 +1,5 @@
 import type { FetchLike } from '@lime/wire';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 
 /** How long an idle keep-alive socket stays open, ms. */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
@@ -19,22 +19,33 @@ export interface Transport {
  */
 export function createTransport(injected: FetchLike | undefined): Transport {
   if (injected) return { fetch: injected, close: async () => {} };
-  let dispatcher: Agent | undefined;
+  let dispatcher: Promise<Agent> | undefined;
   let closed = false;
-  const fetch: FetchLike = (input, init) => {
-    if (closed) return Promise.reject(new TypeError('the LimeAgent was closed'));
-    dispatcher ??= new Agent({
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
-    });
+  const fetch: FetchLike = async (input, init) => {
+    if (closed) throw new TypeError('the LimeAgent was closed');
+    // Imported on the first request, not with the package: undici takes longer
+    // to parse than the rest of the SDK, and a process may never send one.
+    dispatcher ??= import('undici').then(
+      ({ Agent }) =>
+        new Agent({
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          connect: { timeout: CONNECT_TIMEOUT_MS },
+        }),
+    );
+    const agent = await dispatcher;
+    if (closed) {
+      // close() ran while undici loaded: release what was just created.
+      if (typeof agent.destroy === 'function') await agent.destroy().catch(() => {});
+      throw new TypeError('the LimeAgent was closed');
+    }
     // `dispatcher` is an undici extension of RequestInit that Node's fetch honours.
-    return globalThis.fetch(input, { ...init, dispatcher } as RequestInit);
+    return globalThis.fetch(input, { ...init, dispatcher: agent } as RequestInit);
   };
   return {
     fetch,
     async close() {
       closed = true;
-      const d = dispatcher;
+      const d = await dispatcher?.catch(() => undefined);
       dispatcher = undefined;
       // destroy(), not close(): a long-lived MCP event stream must not hold close() open.
       // Bun's built-in `undici` hands out Agents without `destroy()`: nothing to release there.

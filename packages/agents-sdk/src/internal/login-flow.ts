@@ -1,5 +1,6 @@
 import type { ApproveData, HttpClient, LoginChallengeData } from '@lime/wire';
 import {
+  AuthenticationError,
   ConflictError,
   ConnectionError,
   HEADERS,
@@ -10,13 +11,43 @@ import {
   TimeoutError,
   ValidationError,
 } from '@lime/wire';
-import type { LoginResult } from '../types.js';
+import type { PowProgress } from '../pow/index.js';
+import type { LoginOptions, LoginProgress, LoginResult, LoginStep } from '../types.js';
 
 export interface LoginDeps {
   http: HttpClient;
   agentToken: string;
   /** Solve the PoW of §3.3; returns the decimal nonce. */
-  solve(challenge: string, difficulty: number, signal: AbortSignal | undefined): Promise<string>;
+  solve(
+    challenge: string,
+    difficulty: number,
+    signal: AbortSignal,
+    onProgress: ((progress: PowProgress) => void) | undefined,
+  ): Promise<string>;
+  /**
+   * A cheap authenticated call (the agent profile), started alongside the
+   * challenge and the solve: when the Core refuses the agent token, the login
+   * stops within one round trip instead of after the proof of work.
+   */
+  checkAgentToken?(signal: AbortSignal): Promise<unknown>;
+}
+
+/** Name the failed step on the error (`error.step`), unless a deeper step already did. */
+function atStep(step: LoginStep, error: unknown): unknown {
+  if (error instanceof LimeError) {
+    error.step ??= step;
+  } else if (error instanceof Error && !('step' in error)) {
+    Object.assign(error, { step });
+  }
+  return error;
+}
+
+async function step<T>(name: LoginStep, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw atStep(name, error);
+  }
 }
 
 /** Trim and check a login request id; throws before any I/O. */
@@ -56,11 +87,63 @@ export function checkRequestId(requestId: unknown): string {
 export async function runLogin(
   deps: LoginDeps,
   requestId: string,
-  signal: AbortSignal | undefined,
+  options: LoginOptions,
 ): Promise<LoginResult> {
-  const id = checkRequestId(requestId);
-  const challenge = await readChallenge(deps, id, signal);
-  const nonce = await deps.solve(challenge.pow_challenge, challenge.pow_difficulty, signal);
+  const id = await step('challenge', async () => checkRequestId(requestId));
+  const { onProgress } = options;
+  const progress = (p: LoginProgress) => {
+    try {
+      onProgress?.(p);
+    } catch {
+      // A failing progress callback must not fail the login.
+    }
+  };
+  // Stops the token check when the login ends, and the login when the token is refused.
+  const local = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
+  let refused: AuthenticationError | undefined;
+  deps.checkAgentToken?.(local.signal).catch((error: unknown) => {
+    // Only a refusal stops the login; anything else (no answer, 5xx, a Core
+    // without the profile route) is left to approve, which decides.
+    if (error instanceof AuthenticationError && !local.signal.aborted) {
+      refused = error;
+      local.abort(error);
+    }
+  });
+  try {
+    progress({ step: 'challenge', difficulty: undefined, pow: undefined });
+    const challenge = await step('challenge', () => readChallenge(deps, id, signal));
+    const difficulty = challenge.pow_difficulty;
+    progress({ step: 'solve', difficulty, pow: undefined });
+    const nonce = await step('solve', () =>
+      deps.solve(
+        challenge.pow_challenge,
+        difficulty,
+        signal,
+        onProgress ? (pow) => progress({ step: 'solve', difficulty, pow }) : undefined,
+      ),
+    );
+    progress({ step: 'approve', difficulty, pow: undefined });
+    return await step('approve', () => approveOnce(deps, id, nonce, signal));
+  } catch (error) {
+    if (refused) {
+      // The check's refusal, not the AbortError it caused in the running step.
+      refused.step ??= 'approve';
+      throw refused;
+    }
+    throw error;
+  } finally {
+    local.abort();
+  }
+}
+
+/** §3.4 with the ambiguity handling described on {@link runLogin}. */
+async function approveOnce(
+  deps: LoginDeps,
+  id: string,
+  nonce: string,
+  signal: AbortSignal,
+): Promise<LoginResult> {
   try {
     return await approve(deps, id, nonce, signal);
   } catch (error) {
@@ -93,7 +176,7 @@ export async function runLogin(
 async function readChallenge(
   deps: LoginDeps,
   id: string,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal,
 ): Promise<{ pow_challenge: string; pow_difficulty: number }> {
   const { data, headers } = await deps.http.request<LoginChallengeData>(
     'GET',

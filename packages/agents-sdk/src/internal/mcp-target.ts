@@ -11,11 +11,14 @@ export interface McpTarget {
 }
 
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** `localhost`, `localhost:3000`, `localhost:3000/mcp` (no scheme written). */
+const BARE_LOCALHOST = /^localhost(:\d+)?(\/|$)/i;
 
 /**
  * Accept a URL (`https://tools.example.com/mcp`) or a bare host
  * (`tools.example.com`, meaning `https://tools.example.com/mcp`; a host with a
- * path, `tools.example.com/v2/mcp`, keeps its path). Throws a
+ * path, `tools.example.com/v2/mcp`, keeps its path). A bare `localhost`
+ * (`localhost:3000/mcp`) means plain `http:`. Throws a
  * `ValidationError` before any I/O when the target is unusable.
  */
 export function resolveMcpTarget(target: string | URL, allowInsecure = false): McpTarget {
@@ -31,8 +34,16 @@ export function resolveMcpTarget(target: string | URL, allowInsecure = false): M
   let url: URL;
   try {
     domain = normalizeMcpDomain(text);
+    // A bare `localhost[:port]` is a local dev server: plain http, as the
+    // examples and most MCP servers serve it (https would fail the TLS
+    // handshake with "wrong version number"). Any other bare host is https.
+    const scheme = BARE_LOCALHOST.test(text) ? 'http' : 'https';
     url = new URL(
-      HAS_SCHEME.test(text) ? text : text.includes('/') ? `https://${text}` : `https://${text}/mcp`,
+      HAS_SCHEME.test(text)
+        ? text
+        : text.includes('/')
+          ? `${scheme}://${text}`
+          : `${scheme}://${text}/mcp`,
     );
   } catch (error) {
     throw new ValidationError(

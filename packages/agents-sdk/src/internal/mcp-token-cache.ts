@@ -23,8 +23,8 @@ const SWEEP_MIN_ENTRIES = 64;
 /**
  * Per-domain MCP token cache with single flight: however many callers ask
  * for the same domain at once, one token request is in flight. A cached token
- * is handed out until it has less than `skewMs` to live; the next caller
- * after that triggers the refresh (lazy: no timers).
+ * is handed out until it has less than `skewMs` (at most half its lifetime)
+ * to live; the next caller after that triggers the refresh (lazy: no timers).
  */
 export class McpTokenCache {
   private readonly entries = new Map<string, McpAccessToken>();
@@ -50,7 +50,7 @@ export class McpTokenCache {
     const key = McpTokenCache.key(request.domain, request.resource);
     if (!request.forceRefresh) {
       const cached = this.entries.get(key);
-      if (cached && this.now() < cached.expiresAt.getTime() - this.skewMs) {
+      if (cached && this.now() < cached.expiresAt.getTime() - this.skewFor(cached)) {
         return Promise.resolve(cached);
       }
     }
@@ -71,6 +71,16 @@ export class McpTokenCache {
   invalidate(domain: string, resource: string | undefined, refused: string): void {
     const key = McpTokenCache.key(domain, resource);
     if (this.entries.get(key)?.accessToken === refused) this.entries.delete(key);
+  }
+
+  /**
+   * How long before expiry a token is renewed: the configured skew, but at
+   * most half the token's lifetime. A Core that issues short tokens (a few
+   * seconds, below the 30 s default skew) would otherwise make every request
+   * fetch a new token.
+   */
+  private skewFor(token: McpAccessToken): number {
+    return Math.min(this.skewMs, (token.expiresIn * 1000) / 2);
   }
 
   /** Current cached token of a key, without fetching (undefined when none). */

@@ -4,5 +4,5 @@ export { PowTimeoutError } from './errors.js';
 export type { HashRateOptions, HashRateResult } from './hash-rate.js';
 export { hashRate } from './hash-rate.js';
 export { shutdownPowPool } from './shutdown.js';
-export type { PowSolution, SolveOptions } from './solve.js';
+export type { PowProgress, PowSolution, SolveOptions } from './solve.js';
 export { INLINE_MAX_EXPECTED_HASHES, solvePow } from './solve.js';

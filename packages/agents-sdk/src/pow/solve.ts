@@ -25,6 +25,44 @@ export interface SolveOptions {
    * @default os.availableParallelism()
    */
   workers?: number;
+  /**
+   * Called about every `progressInterval` while the solve runs on the pool,
+   * and once when it is solved (with `done: true`). A callback that throws
+   * does not stop the solve.
+   */
+  onProgress?: (progress: PowProgress) => void;
+  /**
+   * Time between two `onProgress` calls, milliseconds.
+   * @default 250
+   */
+  progressInterval?: number;
+}
+
+/**
+ * How far a proof-of-work solve has come, for {@link SolveOptions.onProgress}.
+ *
+ * @example
+ * solvePow(challenge, 24, {
+ *   onProgress: (p) => console.log(`${p.hashes} hashes, ~${Math.round(p.estimatedRemainingMs ?? 0)} ms left`),
+ * });
+ */
+export interface PowProgress {
+  /** Hashes done so far (all threads, whole chunks). */
+  hashes: number;
+  /** Expected hashes for this difficulty: 2^difficulty. */
+  expectedHashes: number;
+  /** Wall time since the solve started, milliseconds. */
+  elapsedMs: number;
+  /** Measured rate, hashes per second (`undefined` before any hash was counted). */
+  hashRate: number | undefined;
+  /**
+   * Time until the expected work is done at the measured rate, milliseconds
+   * (0 once past it; `undefined` before a rate is known). An estimate: each
+   * hash is an independent try, so a solve can end well before or after.
+   */
+  estimatedRemainingMs: number | undefined;
+  /** True on the last call, when a nonce was found. */
+  done: boolean;
 }
 
 /**
@@ -159,6 +197,19 @@ export async function solveWith(
       `options.timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
     );
   }
+  const { progressInterval } = options;
+  if (
+    progressInterval !== undefined &&
+    !(
+      typeof progressInterval === 'number' &&
+      progressInterval > 0 &&
+      progressInterval < MAX_TIMER_MS
+    )
+  ) {
+    throw new TypeError(
+      `options.progressInterval must be a positive number of milliseconds, got ${String(progressInterval)}`,
+    );
+  }
   if (signal?.aborted) throw abortError(signal);
 
   const started = performance.now();
@@ -174,7 +225,9 @@ export async function solveWith(
     const limit = INLINE_WORK_FACTOR * 2 ** difficulty;
     const result = kernel.scan(kernel.prepare(bytes), difficulty, 0, limit, options.kind);
     if (result.nonce >= 0) {
-      return solution(challenge, difficulty, result.nonce, result.hashes, started, true);
+      const found = solution(challenge, difficulty, result.nonce, result.hashes, started, true);
+      progressReporter(options, difficulty, started, () => 0).stop(found.hashes);
+      return found;
     }
     start = limit;
     caller.hashes = result.hashes;
@@ -210,6 +263,13 @@ export async function solveWith(
             ),
           );
         }, timeoutMs);
+  const progress = progressReporter(
+    options,
+    difficulty,
+    started,
+    () => caller.hashes + pooled.hashes(),
+  );
+  let solved: PowSolution | undefined;
   try {
     if (cold) {
       const nonce = await Promise.race([
@@ -227,11 +287,12 @@ export async function solveWith(
         const hashes = caller.hashes + pooled.hashes();
         pooled.done.catch(() => {});
         pooled.cancel(new AbortError('solved on the calling thread'));
-        return solution(challenge, difficulty, nonce, hashes, started, true);
+        solved = solution(challenge, difficulty, nonce, hashes, started, true);
+        return solved;
       }
     }
     const found = await pooled.done;
-    return solution(
+    solved = solution(
       challenge,
       difficulty,
       found.nonce,
@@ -239,7 +300,9 @@ export async function solveWith(
       started,
       false,
     );
+    return solved;
   } finally {
+    progress.stop(solved?.hashes);
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
@@ -271,6 +334,44 @@ async function assistWhileStarting(
     await new Promise((resolve) => setImmediate(resolve));
   }
   return -1;
+}
+
+/** Calls `onProgress` every `intervalMs` with what `hashes()` reports; `stop()` ends it. */
+function progressReporter(
+  options: SolveOptions,
+  difficulty: number,
+  started: number,
+  hashes: () => number,
+): { stop(done: number | undefined): void } {
+  const { onProgress } = options;
+  if (!onProgress) return { stop() {} };
+  const expectedHashes = 2 ** difficulty;
+  const report = (count: number, done: boolean) => {
+    const elapsedMs = performance.now() - started;
+    const hashRate = count > 0 && elapsedMs > 0 ? (count * 1000) / elapsedMs : undefined;
+    const estimatedRemainingMs =
+      hashRate === undefined ? undefined : (Math.max(0, expectedHashes - count) * 1000) / hashRate;
+    try {
+      onProgress({
+        hashes: count,
+        expectedHashes,
+        elapsedMs,
+        hashRate,
+        estimatedRemainingMs,
+        done,
+      });
+    } catch {
+      // A failing progress callback must not fail the solve.
+    }
+  };
+  const timer = setInterval(() => report(hashes(), false), options.progressInterval ?? 250);
+  timer.unref?.();
+  return {
+    stop(done) {
+      clearInterval(timer);
+      if (done !== undefined) report(done, true);
+    },
+  };
 }
 
 function abortError(signal: AbortSignal): AbortError {
