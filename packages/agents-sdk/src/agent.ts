@@ -209,6 +209,7 @@ export class LimeAgent implements AsyncDisposable {
     const client: McpClient = new McpClient({
       target: resolved,
       fetch: createBearerFetch(this.transport.fetch, this.bearerSource(resolved)),
+      mcpSdk: this.options.mcpSdk,
       onClose: () => {
         if (this.mcpClients.get(key) === client) this.mcpClients.delete(key);
       },

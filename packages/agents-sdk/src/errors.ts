@@ -84,12 +84,15 @@ export class OAuthCapabilityError extends PermissionDeniedError {
 
 /** The optional peer dependency that the MCP lane loads. */
 export const MCP_SDK_PACKAGE = '@modelcontextprotocol/sdk';
+/** The MCP SDK's 2.x client package, the other line the MCP lane runs on. */
+export const MCP_CLIENT_V2_PACKAGE = '@modelcontextprotocol/client';
 
 /**
  * The MCP lane was used (`agent.mcp()`, `agent.listTools()`…) but the
  * official MCP SDK, an optional peer dependency of `lime-agents-sdk`, is not
- * installed. Install it next to this package: `npm install
- * @modelcontextprotocol/sdk`. Login-only workers never need it. A
+ * installed in either line. Install it next to this package: `npm install
+ * @modelcontextprotocol/sdk` (1.x) or `npm install @modelcontextprotocol/client`
+ * (2.x). Login-only workers never need it. A
  * {@link ConfigurationError} (code `CONFIGURATION_ERROR`).
  *
  * @example
@@ -106,7 +109,7 @@ export class McpSdkMissingError extends ConfigurationError {
   constructor(options: LimeErrorOptions = {}) {
     super(
       `the MCP lane of lime-agents-sdk needs the official MCP SDK, which is not installed — ` +
-        `run \`npm install ${MCP_SDK_PACKAGE}\` (an optional peer dependency, ` +
+        `run \`npm install ${MCP_SDK_PACKAGE}\` (or the 2.x \`${MCP_CLIENT_V2_PACKAGE}\`; an optional peer dependency, ` +
         'left out so that login-only workers stay small)',
       options,
     );

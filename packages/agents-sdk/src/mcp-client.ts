@@ -55,6 +55,8 @@ export interface McpClientWiring {
   fetch: FetchLike;
   /** Called once when this client is closed, so the agent drops it from its pool. */
   onClose(): void;
+  /** Which MCP SDK line to load. @default 'auto' */
+  mcpSdk?: 'auto' | 'v1' | 'v2';
 }
 
 /**
@@ -143,7 +145,7 @@ export class McpClient implements AsyncDisposable {
     // Without a result schema the SDK validates against CallToolResultSchema,
     // so the compatibility variant of its return type cannot occur here.
     return this.run(
-      async (c) => (await c.callTool(params, undefined, options)) as CallToolResult,
+      async (c, sdk) => (await sdk.callTool(c, params, options)) as CallToolResult,
       options,
     );
   }
@@ -322,7 +324,7 @@ export class McpClient implements AsyncDisposable {
 
   private async connect(): Promise<Connection> {
     // Loaded on first use: login-only workers never install or parse the MCP SDK.
-    const sdk = await loadMcpSdk();
+    const sdk = await loadMcpSdk(this.wiring.mcpSdk ?? 'auto');
     const client = new sdk.Client({ name: SDK_NAME, version: SDK_VERSION }, { capabilities: {} });
     const transport = new sdk.StreamableHTTPClientTransport(this.url, {
       fetch: this.wiring.fetch,
@@ -346,7 +348,7 @@ export class McpClient implements AsyncDisposable {
    * repeat is not a duplicate.
    */
   private async run<T>(
-    op: (client: Client) => Promise<T>,
+    op: (client: Client, sdk: McpSdk) => Promise<T>,
     options?: McpRequestOptions,
   ): Promise<T> {
     const conn = await this.connection(options?.signal);
@@ -354,17 +356,20 @@ export class McpClient implements AsyncDisposable {
     try {
       return await this.using(conn, op);
     } catch (error) {
-      const expired = error instanceof conn.sdk.StreamableHTTPError && error.code === 404;
+      const expired = conn.sdk.sessionGone(error);
       if (!(hadSession && expired)) throw error;
       const fresh = await this.reconnect(conn, options?.signal);
       return await this.using(fresh, op);
     }
   }
 
-  private async using<T>(conn: Connection, op: (client: Client) => Promise<T>): Promise<T> {
+  private async using<T>(
+    conn: Connection,
+    op: (client: Client, sdk: McpSdk) => Promise<T>,
+  ): Promise<T> {
     conn.active++;
     try {
-      return await op(conn.client);
+      return await op(conn.client, conn.sdk);
     } finally {
       conn.active--;
       if (conn.stale && conn.active === 0) void conn.client.close().catch(() => {});

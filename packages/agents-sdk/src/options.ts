@@ -77,6 +77,14 @@ export interface LimeAgentOptions {
    */
   allowInsecureMcp?: boolean | undefined;
   /**
+   * Which line of the MCP TypeScript SDK the MCP lane loads (an optional
+   * peer): the monolithic 1.x `@modelcontextprotocol/sdk` (`'v1'`) or the
+   * split 2.x `@modelcontextprotocol/client` (`'v2'`). `'auto'` takes 1.x
+   * when installed, else 2.x.
+   * @default 'auto'
+   */
+  mcpSdk?: 'auto' | 'v1' | 'v2' | undefined;
+  /**
    * `fetch` used for every HTTP request (Core and MCP servers).
    * @default the global `fetch` with a keep-alive undici `Agent` as dispatcher
    */

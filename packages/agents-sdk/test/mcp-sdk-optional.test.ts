@@ -37,27 +37,48 @@ describe('the optional MCP SDK peer', () => {
     expect(runtime).toEqual([]);
   });
 
-  it('when it is missing, the MCP lane raises McpSdkMissingError naming the package', async () => {
-    const notFound = Object.assign(
-      new Error(
-        "Cannot find package '@modelcontextprotocol/sdk' imported from /app/node_modules/lime-agents-sdk/dist/index.js",
-      ),
-      { code: 'ERR_MODULE_NOT_FOUND' },
-    );
-    const error = await loadMcpSdk(() => Promise.reject(notFound)).catch((e: unknown) => e);
+  it('when neither line is installed, the MCP lane raises McpSdkMissingError naming the package', async () => {
+    const notFound = (name: string) =>
+      Object.assign(
+        new Error(
+          `Cannot find package '${name}' imported from /app/node_modules/lime-agents-sdk/dist/index.js`,
+        ),
+        { code: 'ERR_MODULE_NOT_FOUND' },
+      );
+    const tried: string[] = [];
+    const error = await loadMcpSdk('auto', (line) => {
+      tried.push(line);
+      return Promise.reject(
+        notFound(line === 'v1' ? '@modelcontextprotocol/sdk' : '@modelcontextprotocol/client'),
+      );
+    }).catch((e: unknown) => e);
+    expect(tried).toEqual(['v1', 'v2']);
     expect(error).toBeInstanceOf(McpSdkMissingError);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toMatchObject({
       code: 'CONFIGURATION_ERROR',
       packageName: '@modelcontextprotocol/sdk',
-      cause: notFound,
     });
     expect((error as Error).message).toContain('npm install @modelcontextprotocol/sdk');
+    expect((error as Error).message).toContain('@modelcontextprotocol/client');
+  });
+
+  it("'auto' falls back to the 2.x client when 1.x is missing", async () => {
+    const v2 = await loadMcpSdk('auto', (line) =>
+      line === 'v1'
+        ? Promise.reject(
+            Object.assign(new Error("Cannot find package '@modelcontextprotocol/sdk'"), {
+              code: 'ERR_MODULE_NOT_FOUND',
+            }),
+          )
+        : loadMcpSdk('v2'),
+    );
+    expect(v2.line).toBe('v2');
   });
 
   it('passes other load failures through unchanged', async () => {
     const broken = new SyntaxError('Unexpected token in zod');
-    await expect(loadMcpSdk(() => Promise.reject(broken))).rejects.toBe(broken);
+    await expect(loadMcpSdk('auto', () => Promise.reject(broken))).rejects.toBe(broken);
   });
 
   it('loads the installed SDK once', async () => {

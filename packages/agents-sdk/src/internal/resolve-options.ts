@@ -15,6 +15,7 @@ export interface ResolvedOptions {
   mcpTokenRefreshSkew: number;
   mcpResource: boolean;
   allowInsecureMcp: boolean;
+  mcpSdk: 'auto' | 'v1' | 'v2';
   fetch: FetchLike | undefined;
 }
 
@@ -141,6 +142,9 @@ export function resolveOptions(options: LimeAgentOptions = {}): ResolvedOptions 
   if (options.allowInsecureMcp !== undefined && typeof options.allowInsecureMcp !== 'boolean') {
     throw new TypeError('options.allowInsecureMcp must be a boolean');
   }
+  if (options.mcpSdk !== undefined && !['auto', 'v1', 'v2'].includes(options.mcpSdk)) {
+    throw new TypeError("options.mcpSdk must be 'auto', 'v1' or 'v2'");
+  }
   const powWorkers = options.powWorkers;
   if (powWorkers !== undefined && (!Number.isInteger(powWorkers) || powWorkers < 1)) {
     throw new TypeError(`options.powWorkers must be a positive integer, got ${String(powWorkers)}`);
@@ -162,6 +166,7 @@ export function resolveOptions(options: LimeAgentOptions = {}): ResolvedOptions 
     ),
     mcpResource: options.mcpResource ?? false,
     allowInsecureMcp: options.allowInsecureMcp ?? false,
+    mcpSdk: options.mcpSdk ?? 'auto',
     fetch: options.fetch,
   };
   return resolved;
