@@ -2,7 +2,10 @@
 // The `lime-core` command: start a Core, print ready credentials, serve until
 // SIGINT/SIGTERM, then shut down gracefully.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigurationError } from '@lime/wire';
 import { CLI_USAGE, parseCliArgs } from './internal/cli-args.js';
+import { readCliCredentials, readyCredentials } from './internal/cli-credentials.js';
 import { startCore } from './start-core.js';
 
 async function main(): Promise<void> {
@@ -30,8 +33,12 @@ async function main(): Promise<void> {
       return;
     }
   }
+  const stateDir = config.options.stateDir && resolve(config.options.stateDir);
+  // Read before starting: a damaged file fails the start before the port is taken.
+  const kept = stateDir ? await readCliCredentials(stateDir) : undefined;
   const core = await startCore({
     ...config.options,
+    ...(stateDir ? { stateDir } : {}),
     ...(signingKey ? { signingKey } : {}),
     log: (entry) => {
       if (entry.level !== 'info' || config.verbose) {
@@ -39,24 +46,36 @@ async function main(): Promise<void> {
       }
     },
   });
-  const site = await core.admin.createSite({ name: 'local site' });
-  const agent = await core.admin.createAgent({ displayName: 'local agent' });
+  let ready: Awaited<ReturnType<typeof readyCredentials>>;
+  try {
+    ready = await readyCredentials(core.admin, stateDir, kept);
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  const { siteId, siteToken, agentId, agentToken } = ready.credentials;
+  for (const note of ready.notes) process.stderr.write(`lime-core: ${note}\n`);
   process.stdout.write(
     [
       'LIME reference Core is running.',
       `  API base      ${core.apiBase}`,
+      `  base URL      ${core.url}`,
       `  issuer        ${core.issuer}`,
       `  profile       ${core.profile}`,
+      stateDir
+        ? `  state         ${stateDir}  (kept across restarts; --ephemeral keeps nothing)`
+        : '  state         none (--ephemeral): new tokens and keys on every start',
       `  admin API     ${core.url}/admin/v1  (Authorization: Bearer <admin token>)`,
       `  admin token   ${core.adminToken}`,
-      `  site          ${site.siteId}`,
-      `  site token    ${site.siteToken}`,
-      `  agent         ${agent.agentId}`,
-      `  agent token   ${agent.agentToken}`,
+      `  site          ${siteId}`,
+      `  site token    ${siteToken}`,
+      `  agent         ${agentId}`,
+      `  agent token   ${agentToken}`,
       '',
       `  export LIME_API_BASE=${core.apiBase}`,
-      `  export LIME_SITE_TOKEN=${site.siteToken}`,
-      `  export LIME_AGENT_TOKEN=${agent.agentToken}`,
+      `  export LIME_BASE_URL=${core.url}`,
+      `  export LIME_SITE_TOKEN=${siteToken}`,
+      `  export LIME_AGENT_TOKEN=${agentToken}`,
       '',
       'Press Ctrl-C to stop.',
       '',
@@ -82,6 +101,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`lime-core: ${err instanceof Error ? err.message : String(err)}\n`);
+  let message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ConfigurationError && err.detail?.path !== undefined) {
+    message += '\n  Or start with --ephemeral (keep nothing) or --state <another directory>.';
+  }
+  process.stderr.write(`lime-core: ${message}\n`);
   process.exitCode = 1;
 });

@@ -265,6 +265,22 @@ export interface CoreOptions {
   clock?: () => number;
   /** Storage. @default a new {@link MemoryStore} */
   store?: CoreStore;
+  /**
+   * Directory in which the Core keeps its identity across restarts, so that
+   * a Core started again on it accepts the same tokens and signs with the
+   * same keys (tokens minted before still verify, as long as the issuer —
+   * `publicUrl`, else the listening URL — is the same). It holds one file,
+   * `state.json` (mode 0600, written atomically): the admin token (unless
+   * `adminToken` is given), every signing key — **private keys** — with its
+   * rotation schedule, and, unless `store` is given, every site and agent
+   * (token hashes only, as in memory). Login requests, bindings and event
+   * logs are not kept. Created with mode 0700 when missing; locked while a
+   * Core uses it. A state file that cannot be read or parsed is a
+   * `ConfigurationError` naming it, never overwritten. For local
+   * development: it holds private keys in plain text.
+   * @default undefined — nothing is written, everything lives in memory
+   */
+  stateDir?: string;
   /** Receives log lines (never secrets). @default no logging */
   log?: (entry: CoreLogEntry) => void;
 }
@@ -299,6 +315,7 @@ export interface ResolvedCoreOptions {
   adminToken: string | undefined;
   clock: () => number;
   store: CoreStore | undefined;
+  stateDir: string | undefined;
   log: ((entry: CoreLogEntry) => void) | undefined;
 }
 
@@ -430,6 +447,12 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
   if (store !== undefined && (typeof store !== 'object' || store === null)) {
     throw new TypeError('CoreOptions.store must be a CoreStore');
   }
+  const stateDir = options.stateDir;
+  if (stateDir !== undefined && (typeof stateDir !== 'string' || stateDir.length === 0)) {
+    throw new TypeError(
+      `CoreOptions.stateDir must be a non-empty directory path, got ${describe(stateDir)}`,
+    );
+  }
   const passportTtlSeconds = integerIn(
     'passportTtlSeconds',
     options.passportTtlSeconds ?? LIFETIMES.passportIssued,
@@ -530,6 +553,7 @@ export function resolveCoreOptions(options: CoreOptions = {}): ResolvedCoreOptio
     adminToken,
     clock,
     store,
+    stateDir,
     log: options.log,
   };
 }

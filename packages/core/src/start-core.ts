@@ -2,14 +2,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AbortError, errorClassFor, failureEnvelope, type LimeError, toApiBase } from '@lime/wire';
 import { CoreService } from './internal/core-service.js';
+import { CoreState } from './internal/core-state.js';
 import { hashToken, newToken, TOKEN_PREFIX } from './internal/credentials.js';
 import { EventHub } from './internal/event-hub.js';
 import { EPOCH_PATTERN, newEpoch } from './internal/event-ids.js';
 import { createHttpApi } from './internal/http-api.js';
 import { CoreProblem } from './internal/problem.js';
-import { keyActivation, SigningKeyring } from './internal/signing-keys.js';
+import { RecordKeepingStore } from './internal/record-keeping-store.js';
+import { type KeyringFormat, keyActivation, SigningKeyring } from './internal/signing-keys.js';
 import { MemoryStore } from './memory-store.js';
-import { type CoreOptions, type CoreProfile, resolveCoreOptions } from './options.js';
+import {
+  type CoreOptions,
+  type CoreProfile,
+  type ResolvedCoreOptions,
+  resolveCoreOptions,
+} from './options.js';
 
 /**
  * Optional cancellation of an admin call.
@@ -250,17 +257,52 @@ function clientErrorResponse(code: string | undefined): string {
 export async function startCore(options: CoreOptions = {}, call: CallOptions = {}): Promise<Core> {
   const opts = resolveCoreOptions(options);
   call.signal?.throwIfAborted();
-  const store = opts.store ?? new MemoryStore();
+  const state =
+    opts.stateDir === undefined
+      ? undefined
+      : await CoreState.open(opts.stateDir, opts.profile, opts.log);
+  try {
+    return await launch(opts, state);
+  } catch (err) {
+    // Release the state directory: a Core started again (on a free port…) may use it.
+    await state?.close();
+    throw err;
+  }
+}
+
+async function launch(opts: ResolvedCoreOptions, state: CoreState | undefined): Promise<Core> {
+  const saved = state?.saved;
   const hosted = opts.profile === 'hosted';
-  const keys = await SigningKeyring.create(opts.keySize, opts.signingKey, {
+  const keyFormat: KeyringFormat = {
     typ: !hosted,
     jwksShape: opts.jwksShape,
     clock: opts.clock,
     activationDelayMs: opts.signingKeyActivationDelayMs,
     retireAfterMs: opts.signingKeyRetireAfterMs,
     maxPublished: opts.maxPublishedSigningKeys,
-  });
-  const adminToken = opts.adminToken ?? newToken(TOKEN_PREFIX.admin);
+    onChange: state && (() => state.saveSoon()),
+  };
+  const keys = saved
+    ? SigningKeyring.restore(opts.keySize, saved.keyring, opts.signingKey, keyFormat)
+    : await SigningKeyring.create(opts.keySize, opts.signingKey, keyFormat);
+  // A given adminToken is used, not saved: the saved one comes back without it.
+  const keptAdminToken = state && (saved?.adminToken ?? newToken(TOKEN_PREFIX.admin));
+  const adminToken = opts.adminToken ?? keptAdminToken ?? newToken(TOKEN_PREFIX.admin);
+  const keptRecords =
+    state && !opts.store
+      ? await RecordKeepingStore.create(saved ?? { sites: [], agents: [] }, () => state.save())
+      : undefined;
+  const store = opts.store ?? keptRecords ?? new MemoryStore();
+  if (state && keptAdminToken) {
+    state.sources = {
+      keyring: () => keys.snapshot(),
+      records: keptRecords && (() => keptRecords.records()),
+      adminToken: keptAdminToken,
+      issuer: saved?.issuer ?? null,
+    };
+    // Before listening: a directory that cannot be written fails the start.
+    await state.save();
+  }
   // The epoch names the event log in every event id (§3.5): the store's own
   // when it keeps one (a restart with the same store resumes seamlessly),
   // else a fresh one (a restart answers old ids with resync).
@@ -313,6 +355,17 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
   const port = await listen(server, opts.port, opts.host);
   const url = `http://${hostForUrl(opts.host)}:${port}`;
   service.issuer = opts.publicUrl ?? url;
+  if (state?.sources && state.sources.issuer !== service.issuer) {
+    const before = state.sources.issuer;
+    if (before !== null) {
+      opts.log?.({
+        level: 'warn',
+        message: `the issuer is ${service.issuer}, it was ${before} when ${state.file} was last used: tokens minted before carry the old 'iss' and verifiers refuse them (keep the port, or set publicUrl, to keep the issuer)`,
+      });
+    }
+    state.sources.issuer = service.issuer;
+    state.saveSoon();
+  }
 
   const sweep = async (): Promise<number> => {
     const expired = await service.sweepExpired();
@@ -398,7 +451,9 @@ export async function startCore(options: CoreOptions = {}, call: CallOptions = {
         resolve();
       });
       server.closeIdleConnections();
-    }).then(() => (opts.store ? undefined : store.close()));
+    })
+      .then(() => (opts.store ? undefined : store.close()))
+      .then(() => state?.close());
     return closing;
   };
 

@@ -103,7 +103,15 @@ describe('CoreOptions validation', () => {
 
 describe('CLI', () => {
   test('flags and environment', () => {
-    expect(parseCliArgs([], {}).options).toEqual({ port: 8787 });
+    expect(parseCliArgs([], {}).options).toEqual({ port: 8787, stateDir: '.lime-core' });
+    expect(parseCliArgs(['--ephemeral'], {}).options).toEqual({ port: 8787 });
+    expect(parseCliArgs(['--no-state'], { LIME_CORE_STATE: '/s' }).options).toEqual({
+      port: 8787,
+    });
+    expect(parseCliArgs(['--state', '/x'], {}).options.stateDir).toBe('/x');
+    expect(parseCliArgs([], { LIME_CORE_STATE: '/e' }).options.stateDir).toBe('/e');
+    expect(() => parseCliArgs(['--state=/x', '--ephemeral'], {})).toThrow(/contradict/);
+    expect(() => parseCliArgs(['--state='], {})).toThrow(/needs a directory/);
     expect(parseCliArgs(['--signing-key-file', '/k.pem'], {}).signingKeyFile).toBe('/k.pem');
     expect(parseCliArgs([], { LIME_CORE_SIGNING_KEY_FILE: '/e.pem' }).signingKeyFile).toBe(
       '/e.pem',
@@ -113,13 +121,16 @@ describe('CLI', () => {
         ['--port', '0', '--difficulty=3', '--host', '0.0.0.0', '--public-url', 'https://c.example'],
         {},
       ).options,
-    ).toEqual({ port: 0, powDifficulty: 3, host: '0.0.0.0', publicUrl: 'https://c.example' });
-    expect(parseCliArgs([], { LIME_CORE_PORT: '9000', LIME_CORE_DIFFICULTY: '0' }).options).toEqual(
-      {
-        port: 9000,
-        powDifficulty: 0,
-      },
-    );
+    ).toEqual({
+      port: 0,
+      powDifficulty: 3,
+      host: '0.0.0.0',
+      publicUrl: 'https://c.example',
+      stateDir: '.lime-core',
+    });
+    expect(
+      parseCliArgs(['--ephemeral'], { LIME_CORE_PORT: '9000', LIME_CORE_DIFFICULTY: '0' }).options,
+    ).toEqual({ port: 9000, powDifficulty: 0 });
     expect(parseCliArgs(['--port', '1'], { LIME_CORE_PORT: '9000' }).options.port).toBe(1);
     expect(parseCliArgs(['--help'], {}).help).toBe(true);
     expect(parseCliArgs(['--profile', 'hosted'], {}).options.profile).toBe('hosted');
@@ -138,7 +149,7 @@ describe('CLI', () => {
     const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0'],
+      ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0', '--ephemeral'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -177,7 +188,18 @@ test('CLI --profile hosted prints unprefixed tokens and the profile', async () =
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0', '--profile', 'hosted'],
+    [
+      '--import',
+      'tsx',
+      cli,
+      '--port',
+      '0',
+      '--difficulty',
+      '0',
+      '--profile',
+      'hosted',
+      '--ephemeral',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

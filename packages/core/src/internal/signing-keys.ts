@@ -40,6 +40,31 @@ export interface KeyringFormat {
   maxPublished: number;
   /** Key generation of `rotate` (tests inject a fast one). @default RSA of `modulusLength` bits */
   generate?: (modulusLength: number) => Promise<KeyObject>;
+  /** Called after every rotation, activation and retirement (the state file saves). */
+  onChange?: () => void;
+}
+
+/** One key as a state file keeps it (see core-state.ts). Times in ms since the epoch. */
+export interface SavedSigningKey {
+  /** PKCS #8 PEM of the RSA private key. */
+  privateKeyPem: string;
+  publishedAt: number;
+  activatesAt: number | null;
+  retiredAt: number | null;
+}
+
+/** A whole keyring as a state file keeps it: published keys newest first, and the signing one. */
+export interface SavedKeyring {
+  activeKid: string;
+  keys: SavedSigningKey[];
+}
+
+/** The kid of a public key: its RFC 7638 thumbprint. */
+export function kidOf(key: KeyObject): string {
+  const pub = key.export({ format: 'jwk' }) as { n: string; e: string };
+  return createHash('sha256')
+    .update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n }))
+    .digest('base64url');
 }
 
 /**
@@ -67,9 +92,7 @@ async function createKey(modulusLength: number, typ: boolean, now: number): Prom
 function describeKey(privateKey: KeyObject, typ: boolean, now: number): SigningKey {
   const pub = privateKey.export({ format: 'jwk' }) as { n: string; e: string };
   // RFC 7638 thumbprint as kid: stable, unique, reveals nothing.
-  const kid = createHash('sha256')
-    .update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n }))
-    .digest('base64url');
+  const kid = kidOf(privateKey);
   const jwk: RsaPublicJwk = { kty: 'RSA', kid, use: 'sig', alg: JWT_ALG, n: pub.n, e: pub.e };
   const header = Buffer.from(
     JSON.stringify(typ ? { alg: JWT_ALG, kid, typ: 'JWT' } : { alg: JWT_ALG, kid }),
@@ -120,6 +143,59 @@ export class SigningKeyring {
     return ring;
   }
 
+  /**
+   * A keyring saved by {@link snapshot}: the same keys, published and
+   * scheduled as they were (steps that fell due meanwhile happen at once).
+   * `first`, when given and not the saved active key, is added and signs at
+   * once, as by a rotation with `'now'`: the keys it replaces stay published
+   * until they retire, so tokens they signed keep verifying.
+   */
+  static restore(
+    modulusLength: number,
+    saved: {
+      activeKid: string;
+      keys: Array<Omit<SavedSigningKey, 'privateKeyPem'> & { privateKey: KeyObject }>;
+    },
+    first: KeyObject | undefined,
+    format: KeyringFormat,
+  ): SigningKeyring {
+    const ring = new SigningKeyring(modulusLength, format);
+    ring.keys = saved.keys.map((k) => ({
+      ...describeKey(k.privateKey, format.typ, k.publishedAt),
+      activatesAt: k.activatesAt,
+      retiredAt: k.retiredAt,
+    }));
+    const active = ring.keys.find((k) => k.kid === saved.activeKid);
+    if (!active) throw new Error('the saved active kid is not among the saved keys');
+    ring.active = active;
+    if (first) {
+      const kid = kidOf(first);
+      const now = format.clock();
+      let key = ring.keys.find((k) => k.kid === kid);
+      if (!key) {
+        key = describeKey(first, format.typ, now);
+        ring.keys.unshift(key);
+      }
+      ring.makeActive(key, now);
+    }
+    ring.advance();
+    return ring;
+  }
+
+  /** Every published key with its schedule, for a state file. Holds private keys. */
+  snapshot(): SavedKeyring {
+    this.advance();
+    return {
+      activeKid: this.active.kid,
+      keys: this.keys.map((k) => ({
+        privateKeyPem: k.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+        publishedAt: k.publishedAt,
+        activatesAt: k.activatesAt,
+        retiredAt: k.retiredAt,
+      })),
+    };
+  }
+
   get activeKid(): string {
     this.advance();
     return this.active.kid;
@@ -158,6 +234,7 @@ export class SigningKeyring {
     if (activation === 'now') this.makeActive(key, now);
     this.jwksCache = undefined;
     this.advance();
+    this.format.onChange?.();
     return { kid: key.kid, activatesAt: key.activatesAt };
   }
 
@@ -168,6 +245,7 @@ export class SigningKeyring {
     if (!key) return false;
     this.makeActive(key, this.format.clock());
     this.advance();
+    this.format.onChange?.();
     return true;
   }
 
@@ -179,6 +257,7 @@ export class SigningKeyring {
     if (this.active === key) return 'active';
     this.keys = this.keys.filter((k) => k !== key);
     this.jwksCache = undefined;
+    this.format.onChange?.();
     return 'ok';
   }
 
