@@ -88,6 +88,8 @@ describe('LimeMcpVerifier against the reference Core', () => {
   it('falls back to LIME_API_BASE when LIME_BASE_URL is unset, and warns once when it falls back to the hosted default', async () => {
     vi.stubEnv('LIME_BASE_URL', '');
     vi.stubEnv('LIME_API_BASE', core.apiBase);
+    // Warnings of earlier tests are emitted on a later tick: let them pass first.
+    await new Promise((r) => setImmediate(r));
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
