@@ -34,14 +34,18 @@ describe('pnpm bench reads every benchmark', () => {
     expect(notes.filter((n) => /MISSED|met/.test(n))).toHaveLength(4);
   });
 
-  it('bench:verify — a markdown table with baseline and ratio columns', () => {
-    const { rows } = fixture('verify');
+  it('bench:verify — a markdown table with baseline and ratio columns, and the ceiling ratio', () => {
+    const { rows, notes } = fixture('verify');
     expect(rows[0]).toMatchObject({
       label: 'LimeSite.verifyPassport, all checks · per core (/s)',
-      value: 28_493,
-      baseline: 11_489,
-      ratio: 2.48,
+      value: 26_232,
+      baseline: 7_623,
+      ratio: 3.44,
     });
+    expect(
+      rows.find((r) => r.label === 'verifyPassport per core vs bare crypto.verify, same run'),
+    ).toMatchObject({ value: 78, unit: '%' });
+    expect(notes.some((n) => /^target ≥ 85 % of bare crypto\.verify: NOT met/.test(n))).toBe(true);
   });
 
   it('bench:mcp-verify — aligned lines and a ratios-only line', () => {

@@ -211,11 +211,14 @@ console.log(
 console.log(
   `| ceiling: crypto.verify alone, no checks | ${fmt(perCore(ceiling))} | ${fmt(perWall(ceiling))} | | |`,
 );
+// The issue's figure: what all the checks cost on top of the signature itself.
+const ratio = Math.round((perCore(ours) / perCore(ceiling)) * 100);
+const ratioTarget = 85;
 console.log('');
+console.log(`verifyPassport per core vs bare crypto.verify, same run: ${ratio} %`);
 console.log(
-  `all-checks verification reaches ${Math.round((perCore(ours) / perCore(ceiling)) * 100)}% of the bare signature check on this machine`,
+  `target ≥ ${ratioTarget} % of bare crypto.verify: ${ratio >= ratioTarget ? 'met' : 'NOT met'} (${ratio} %; best round of each, machine shared, figures are noisy)`,
 );
-console.log('');
 const target = 35_000;
 console.log(
   `target ≥ ${fmt(target)}/s per core: ${perCore(ours) >= target ? 'met' : 'NOT met'} (${fmt(perCore(ours))}/s; machine shared, figures are noisy)`,

@@ -31,13 +31,14 @@ export interface ImportedKey {
 
 // Minimal structural views of the Node built-ins, so no `node:` type import is needed.
 interface NodeBufferLike extends Uint8Array {
-  toString(encoding?: string): string;
+  toString(encoding?: string, start?: number, end?: number): string;
   write(text: string, offset: number, length: number, encoding: string): number;
   subarray(start?: number, end?: number): NodeBufferLike;
 }
 interface NodeBufferStatic {
   from(text: string, encoding: string): NodeBufferLike;
   allocUnsafeSlow(size: number): NodeBufferLike;
+  byteLength(text: string, encoding: string): number;
 }
 interface NodeCryptoLike {
   createPublicKey(input: { key: Record<string, string>; format: 'jwk' }): unknown;
@@ -65,7 +66,8 @@ export function findNodeBuiltins(): NodeBuiltins | null {
         typeof crypto?.createPublicKey === 'function' &&
         typeof crypto.verify === 'function' &&
         typeof buffer?.Buffer?.from === 'function' &&
-        typeof buffer.Buffer.allocUnsafeSlow === 'function'
+        typeof buffer.Buffer.allocUnsafeSlow === 'function' &&
+        typeof buffer.Buffer.byteLength === 'function'
       ) {
         nodeBuiltins = { crypto: crypto as NodeCryptoLike, Buffer: buffer.Buffer };
       }
@@ -191,24 +193,137 @@ export function verifyRs256Prefix(
   }
   // Every character is base64url or '.', so latin1 is one byte per character.
   const written = scratch.write(token, 0, end, 'latin1');
-  return node.crypto.verify('RSA-SHA256', scratch.subarray(0, written), key.handle, signature);
+  // A plain view: cheaper to make than a Buffer's subarray, and all crypto.verify needs.
+  const data = new Uint8Array(scratch.buffer, scratch.byteOffset, written);
+  return node.crypto.verify('RSA-SHA256', data, key.handle, signature);
+}
+
+/** Decoded byte length of `length` base64url characters (unpadded). */
+function decodedLength(length: number): number {
+  return (length * 3) >>> 2;
+}
+
+// Value of each base64url character (-1: not in the alphabet), for the tail check.
+const TAIL_VALUE = new Int8Array(128).fill(-1);
+for (const [i, c] of [
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+].entries()) {
+  TAIL_VALUE[c.charCodeAt(0)] = i;
+}
+
+/**
+ * The cheap half of the canonical check of an ASCII `segment`, before
+ * `Buffer` decodes it: not empty, no length of 1 mod 4, none of the standard
+ * alphabet's `+` and `/` (which `Buffer` also takes), and zero unused bits
+ * in the last character. The other half is the decoded length: `Buffer`
+ * skips every other character, so a segment that decodes to fewer than
+ * `decodedLength` bytes held one.
+ */
+function canonicalShape(segment: string): boolean {
+  const length = segment.length;
+  const rest = length & 3;
+  if (length === 0 || rest === 1) return false;
+  if (segment.indexOf('+') !== -1 || segment.indexOf('/') !== -1) return false;
+  const code = segment.charCodeAt(length - 1);
+  const last = code < 128 ? TAIL_VALUE[code]! : -1;
+  if (last < 0) return false;
+  if (rest === 2) return (last & 0x0f) === 0;
+  if (rest === 3) return (last & 0x03) === 0;
+  return true;
+}
+
+/**
+ * True when every character of `text` is ASCII. `Buffer` reads a character
+ * beyond Latin-1 by its low byte only (`'Ł'` decodes as `'A'`), so the
+ * length check of {@link canonicalShape} holds only for ASCII input.
+ */
+export function isAsciiText(text: string): boolean {
+  const node = findNodeBuiltins();
+  if (node) return node.Buffer.byteLength(text, 'utf8') === text.length;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 128) return false;
+  return true;
 }
 
 /**
  * Decode `segment` when it is canonical unpadded base64url (RFC 4648 §5: only
  * the 64 alphabet characters, no padding, zero unused trailing bits, not
- * empty); `null` otherwise. On Node: decode with `Buffer`, then re-encode and
- * compare — the encoder only produces canonical text and round-trips bytes,
- * so equality holds exactly for canonical input (cheaper than a scan first).
+ * empty); `null` otherwise. On Node: the shape checks of
+ * {@link canonicalShape}, then `Buffer` decodes, and the byte count proves
+ * no other character was skipped (cheaper than re-encoding and comparing).
  */
 export function decodeCanonicalSegment(segment: string): Uint8Array | null {
-  if (segment.length === 0) return null;
   const node = findNodeBuiltins();
   if (node) {
+    if (!canonicalShape(segment) || !isAsciiText(segment)) return null;
     const bytes = node.Buffer.from(segment, 'base64url');
-    return bytes.toString('base64url') === segment ? bytes : null;
+    return bytes.length === decodedLength(segment.length) ? bytes : null;
   }
   return isStrictBase64url(segment) ? decodeBase64urlPortable(segment) : null;
+}
+
+/**
+ * Node's allocation-free decoding of a token's segments, for the verifier's
+ * hot path; `null` on other runtimes (use {@link decodeCanonicalSegment}).
+ * Input must be ASCII ({@link isAsciiText} on the whole token, once).
+ */
+export interface SegmentScratch {
+  /** UTF-8 text of a canonical `segment` (invalid UTF-8 becomes U+FFFD), or `null`. */
+  text(segment: string): string | null;
+  /**
+   * Decode a canonical `segment` into a shared buffer and return its byte
+   * count, or -1. {@link view} reads it until the next call: use it
+   * synchronously (a signature checked by Node's synchronous `crypto.verify`).
+   */
+  bytes(segment: string): number;
+  /** The bytes of the last {@link bytes} call (a view of the shared buffer). */
+  view(length: number): Uint8Array;
+}
+
+let segmentScratch: SegmentScratch | null | undefined;
+
+/** The Node {@link SegmentScratch}, or `null` where `Buffer` is absent. */
+export function nodeSegmentScratch(): SegmentScratch | null {
+  if (segmentScratch !== undefined) return segmentScratch;
+  const node = findNodeBuiltins();
+  segmentScratch = node ? createSegmentScratch(node.Buffer) : null;
+  return segmentScratch;
+}
+
+function createSegmentScratch(B: NodeBufferStatic): SegmentScratch {
+  let textBuffer = B.allocUnsafeSlow(8_192);
+  let byteBuffer = B.allocUnsafeSlow(1_024);
+  let lastView: Uint8Array = new Uint8Array(0);
+  /** Decode into `target`; the byte count, or -1 when a character was skipped. */
+  const write = (segment: string, target: NodeBufferLike): number => {
+    const expected = decodedLength(segment.length);
+    const written = target.write(segment, 0, target.length, 'base64url');
+    return written === expected ? written : -1;
+  };
+  return {
+    text(segment) {
+      if (!canonicalShape(segment)) return null;
+      const need = decodedLength(segment.length);
+      if (textBuffer.length < need) textBuffer = B.allocUnsafeSlow(need);
+      const written = write(segment, textBuffer);
+      return written < 0 ? null : textBuffer.toString('utf8', 0, written);
+    },
+    bytes(segment) {
+      if (!canonicalShape(segment)) return -1;
+      const need = decodedLength(segment.length);
+      if (byteBuffer.length < need) {
+        byteBuffer = B.allocUnsafeSlow(need);
+        lastView = new Uint8Array(0);
+      }
+      return write(segment, byteBuffer);
+    },
+    view(length) {
+      // Signatures of one key share a length: one view serves them all.
+      if (lastView.length !== length) {
+        lastView = new Uint8Array(byteBuffer.buffer, byteBuffer.byteOffset, length);
+      }
+      return lastView;
+    },
+  };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

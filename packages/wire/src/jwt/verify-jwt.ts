@@ -1,5 +1,11 @@
 import { JWT_ALG } from '../claims.js';
-import { decodeCanonicalSegment, segmentBytesToText, verifyRs256Prefix } from './crypto-backend.js';
+import {
+  decodeCanonicalSegment,
+  isAsciiText,
+  nodeSegmentScratch,
+  segmentBytesToText,
+  verifyRs256Prefix,
+} from './crypto-backend.js';
 import { describeValue, type JwtFailureReason, JwtVerificationError } from './errors.js';
 import { type JwksKey, KID_PATTERN } from './jwks-cache.js';
 
@@ -397,10 +403,10 @@ export function createJwtVerifier<C extends object = JwtClaims>(
   }
 
   /** Payload and claims, once the signature is known to be good. */
-  function accept(payload: Uint8Array, header: JwtHeader): VerifiedJwt<C> {
+  function accept(payload: string | Uint8Array, header: JwtHeader): VerifiedJwt<C> {
     let claims: unknown;
     try {
-      claims = JSON.parse(segmentBytesToText(payload));
+      claims = JSON.parse(typeof payload === 'string' ? payload : segmentBytesToText(payload));
     } catch {
       fail('malformed', 'JWT payload is not UTF-8 JSON');
     }
@@ -417,7 +423,7 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     token: string,
     d2: number,
     header: JwtHeader,
-    payload: Uint8Array,
+    payload: string | Uint8Array,
     signature: Uint8Array,
     key: JwksKey,
   ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
@@ -432,6 +438,11 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     if (checked === false) return refused(key);
     return checked.then((ok) => (ok ? accept(payload, header) : refused(key)));
   }
+
+  // Node decodes into reused buffers: the payload straight to text, the
+  // signature into a shared buffer that Node's synchronous crypto.verify
+  // reads at once (copied before anything asynchronous). Elsewhere: fresh bytes.
+  const scratch = nodeSegmentScratch();
 
   // Synchronous whenever the key is cached and the backend is (Node): no promise
   // machinery on the hot path. Failures throw synchronously or reject.
@@ -458,18 +469,39 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     }
     const headerSegment = token.slice(0, d1);
     const cachedHeader = headers.get(headerSegment);
-    const headerBytes = cachedHeader ? undefined : decodeCanonicalSegment(headerSegment);
-    if (headerBytes === null) fail('malformed', NOT_CANONICAL);
-    const payload = decodeCanonicalSegment(token.slice(d1 + 1, d2));
-    if (payload === null) fail('malformed', NOT_CANONICAL);
-    const signature = decodeCanonicalSegment(token.slice(d2 + 1));
-    if (signature === null) fail('malformed', NOT_CANONICAL);
+    let headerBytes: Uint8Array | null | undefined;
+    let payload: string | Uint8Array | null;
+    let signature: Uint8Array | null;
+    let shared = false;
+    if (scratch) {
+      if (!isAsciiText(token)) fail('malformed', NOT_CANONICAL);
+      headerBytes = cachedHeader ? undefined : decodeCanonicalSegment(headerSegment);
+      if (headerBytes === null) fail('malformed', NOT_CANONICAL);
+      payload = scratch.text(token.slice(d1 + 1, d2));
+      if (payload === null) fail('malformed', NOT_CANONICAL);
+      const length = scratch.bytes(token.slice(d2 + 1));
+      if (length < 0) fail('malformed', NOT_CANONICAL);
+      signature = scratch.view(length);
+      shared = true;
+    } else {
+      headerBytes = cachedHeader ? undefined : decodeCanonicalSegment(headerSegment);
+      if (headerBytes === null) fail('malformed', NOT_CANONICAL);
+      payload = decodeCanonicalSegment(token.slice(d1 + 1, d2));
+      if (payload === null) fail('malformed', NOT_CANONICAL);
+      signature = decodeCanonicalSegment(token.slice(d2 + 1));
+      if (signature === null) fail('malformed', NOT_CANONICAL);
+    }
     const header = cachedHeader ?? admitHeader(headerSegment, headerBytes!);
     const key = keys.peekKey(header.kid);
-    if (key) return withKey(token, d2, header, payload, signature, key);
+    if (key) {
+      // Only Node's check is synchronous: a WebCrypto key gets its own copy.
+      const own = shared && key.imported.backend !== 'node' ? signature.slice() : signature;
+      return withKey(token, d2, header, payload, own, key);
+    }
+    const own = shared ? signature.slice() : signature;
     return keys
       .getKey(header.kid, callOptions)
-      .then((fetched) => withKey(token, d2, header, payload, signature, fetched));
+      .then((fetched) => withKey(token, d2, header, payload, own, fetched));
   }
 
   const verify = ((token: string, callOptions?: { signal?: AbortSignal }) => {
