@@ -6,8 +6,8 @@ import { API_PREFIX, PATHS } from '@lime/wire';
  * the way networks and load balancers do:
  *
  * - **refuses** every new connection during refusal windows (0–3 s each,
- *   a few per minute): the socket is reset before a byte is read, so no
- *   request ever reaches the Core;
+ *   a few per minute, and one of 0.5–3 s right at the start): the socket is
+ *   reset before a byte is read, so no request ever reaches the Core;
  * - on event-stream connections only (the request line is
  *   `GET …/modules/agent-login/events`), the Core → client bytes are
  *   **cut** at a random offset (mid-frame, mid-UTF-8, right after an `id:`
@@ -83,7 +83,9 @@ export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy
   };
   const sockets = new Set<net.Socket>();
   let calm = false;
-  let refusingUntil = 0;
+  // Faults from the very first connection: every proxy opens with a refusal
+  // window of 0.5–3 s (the key warm-up and the first stream are refused).
+  let refusingUntil = Date.now() + 500 + Math.floor(random() * 2_500);
   let refusalTimer: ReturnType<typeof setTimeout> | undefined;
 
   const scheduleRefusal = () => {
