@@ -11,8 +11,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PATHS } from '@lime/wire';
-import { createParser } from 'eventsource-parser';
 import { Agent, request } from 'undici';
+import { watchDeliveries } from './delivery-watch.js';
 
 function arg(name: string, env: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,34 +94,7 @@ const dispatcher = new Agent({ connections: clients + 8, keepAliveTimeout: 30_00
 const url = (p: string) => target.apiBase + p;
 
 // One site stream observes every delivery.
-const waiting = new Map<string, () => void>();
-const early = new Set<string>();
-const stream = await request(url(PATHS.loginEvents), {
-  method: 'GET',
-  headers: { 'x-site-token': target.siteToken, accept: 'text/event-stream' },
-  dispatcher: new Agent({ connections: 1 }),
-});
-if (stream.statusCode !== 200) throw new Error(`event stream answered ${stream.statusCode}`);
-const parser = createParser({
-  onEvent(e) {
-    const data = JSON.parse(e.data) as { type: string; login_request_id?: string };
-    if (data.type !== 'approved' || !data.login_request_id) return;
-    const done = waiting.get(data.login_request_id);
-    if (done) {
-      waiting.delete(data.login_request_id);
-      done();
-    } else early.add(data.login_request_id);
-  },
-});
-const decoder = new TextDecoder();
-void (async () => {
-  try {
-    for await (const chunk of stream.body)
-      parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
-  } catch {
-    // closed at the end
-  }
-})();
+const watch = await watchDeliveries(target.apiBase, target.siteToken);
 
 async function json(
   method: 'GET' | 'POST',
@@ -148,10 +121,7 @@ async function oneLogin(agentToken: string): Promise<void> {
     {},
   );
   const id = created.login_request_id as string;
-  const delivered = new Promise<void>((resolve) => {
-    if (early.delete(id)) resolve();
-    else waiting.set(id, resolve);
-  });
+  const delivered = watch.delivered(id);
   await json('GET', PATHS.loginChallenge(id), {});
   await json(
     'POST',
@@ -191,7 +161,7 @@ latencies.sort((a, b) => a - b);
 const pct = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
 const coreRss = await target.peakRssMb();
-stream.body.destroy();
+watch.close();
 await target.stop();
 await dispatcher.close();
 

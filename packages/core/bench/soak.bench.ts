@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { MIN_EVENT_RETENTION_MS, PATHS } from '@lime/wire';
-import { createParser } from 'eventsource-parser';
 import { Agent, request } from 'undici';
+import { watchDeliveries } from './delivery-watch.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -66,35 +66,8 @@ for (let i = 0; i < clients; i++) {
 
 const dispatcher = new Agent({ connections: clients + 4, keepAliveTimeout: 30_000 });
 const url = (p: string) => core.apiBase + p;
-const waiting = new Map<string, () => void>();
-const early = new Set<string>();
-const stream = await request(url(PATHS.loginEvents), {
-  method: 'GET',
-  headers: { 'x-site-token': site.siteToken, accept: 'text/event-stream' },
-  dispatcher: new Agent({ connections: 1 }),
-});
-if (stream.statusCode !== 200) throw new Error(`event stream answered ${stream.statusCode}`);
-const parser = createParser({
-  onEvent(e) {
-    const data = JSON.parse(e.data) as { type: string; login_request_id?: string };
-    if (data.type !== 'approved' || !data.login_request_id) return;
-    const done = waiting.get(data.login_request_id);
-    if (done) {
-      waiting.delete(data.login_request_id);
-      done();
-    } else early.add(data.login_request_id);
-  },
-});
-const decoder = new TextDecoder();
-void (async () => {
-  try {
-    for await (const chunk of stream.body) {
-      parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
-    }
-  } catch {
-    // closed at the end
-  }
-})();
+// One site stream observes every delivery.
+const watch = await watchDeliveries(core.apiBase, site.siteToken);
 
 async function post(path: string, headers: Record<string, string>, body: object) {
   const res = await request(url(path), {
@@ -111,10 +84,7 @@ async function post(path: string, headers: Record<string, string>, body: object)
 async function oneLogin(agentToken: string): Promise<void> {
   const created = await post(PATHS.createLoginRequest, { 'x-site-token': site.siteToken }, {});
   const id = created.login_request_id as string;
-  const delivered = new Promise<void>((resolve) => {
-    if (early.delete(id)) resolve();
-    else waiting.set(id, resolve);
-  });
+  const delivered = watch.delivered(id);
   await post(PATHS.approveLoginRequest(id), { 'x-agent-token': agentToken }, { pow_nonce: '0' });
   await delivered;
 }
@@ -165,7 +135,7 @@ offset = TTL_MS + RETENTION_MS + (Date.now() - measuredAt) + durationS * 1000 + 
 await core.admin.sweep();
 const hNone = await settledHeap();
 
-stream.body.destroy();
+watch.close();
 await core.close();
 await dispatcher.close();
 
