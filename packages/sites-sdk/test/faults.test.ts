@@ -2,58 +2,14 @@
 // scripted server and fake timers: a refused first key fetch, a resume that
 // fails the same way again and again, a cut before the first id: line.
 // Each failed before this change.
-import { LimeSite, type LimeSiteOptions, type SiteEvent } from 'lime-sites-sdk';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  API_BASE,
-  fakeCore,
-  frame,
-  json,
-  type SseHandle,
-  type StreamRequest,
-  sseResponse,
-} from './helpers/fake-fetch.js';
+import type { SiteEvent } from 'lime-sites-sdk';
+import { describe, expect, it } from 'vitest';
+import { frame, json, sseResponse } from './helpers/fake-fetch.js';
+import { useScriptedSites } from './helpers/scripted-site.js';
 import { jwks, mintPassport, rsaKey } from './helpers/tokens.js';
 
 const key = rsaKey('faults');
-let sites: LimeSite[] = [];
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-afterEach(async () => {
-  await Promise.all(sites.map((s) => s.close()));
-  sites = [];
-  vi.useRealTimers();
-});
-const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
-
-function setup(
-  options: {
-    jwks?: (i: number) => Response;
-    stream?: (r: StreamRequest, handles: SseHandle[]) => Response;
-    site?: LimeSiteOptions;
-  } = {},
-) {
-  const handles: SseHandle[] = [];
-  const core = fakeCore({
-    jwks: (i) => (options.jwks ? options.jwks(i) : json(jwks(key))),
-    stream: (r) => {
-      if (options.stream) return options.stream(r, handles);
-      const handle = sseResponse({}, r.signal);
-      handles.push(handle);
-      return handle.response;
-    },
-  });
-  const site = new LimeSite({
-    siteToken: 'st_test',
-    apiBase: API_BASE,
-    fetch: core.fetch,
-    ...options.site,
-  });
-  sites.push(site);
-  return { site, core, handles };
-}
+const { setup, tick } = useScriptedSites(key);
 
 const approved = (requestId: string, id?: number) =>
   frame(

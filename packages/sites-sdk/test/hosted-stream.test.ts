@@ -11,55 +11,26 @@ import {
   LoginRequestNotFoundError,
   PassportNotReceivedError,
 } from 'lime-sites-sdk';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  API_BASE,
-  fakeCore,
-  json,
-  type SseHandle,
-  type StreamRequest,
-  sseResponse,
-} from './helpers/fake-fetch.js';
+import { describe, expect, it } from 'vitest';
+import { API_BASE, fakeCore, json } from './helpers/fake-fetch.js';
+import { useScriptedSites } from './helpers/scripted-site.js';
 import { jwks, mintPassport, rsaKey } from './helpers/tokens.js';
 
 const key = rsaKey('hosted-stream');
-let sites: LimeSite[] = [];
+const scripted = useScriptedSites(key);
+const tick = scripted.tick;
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-});
-afterEach(async () => {
-  await Promise.all(sites.map((s) => s.close()));
-  sites = [];
-  vi.useRealTimers();
-});
-
-const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
-
-/** A server whose connections the test drives; `other` answers §3.1b reads. */
+/** A scripted server; `other` answers §3.1b reads. */
 function setup(
   options: LimeSiteOptions = {},
   other?: (url: string) => Response,
   streamInit: { headers?: Record<string, string> } = {},
 ) {
-  const handles: SseHandle[] = [];
-  const core = fakeCore({
-    jwks: () => json(jwks(key)),
-    stream: (request: StreamRequest) => {
-      const handle = sseResponse(streamInit, request.signal);
-      handles.push(handle);
-      return handle.response;
-    },
-    ...(other ? { other: (url: string) => other(url) } : {}),
+  return scripted.setup({
+    site: options,
+    ...(other ? { other } : {}),
+    ...(streamInit.headers ? { streamHeaders: streamInit.headers } : {}),
   });
-  const site = new LimeSite({
-    siteToken: 'st_test',
-    apiBase: API_BASE,
-    fetch: core.fetch,
-    ...options,
-  });
-  sites.push(site);
-  return { site, core, handles };
 }
 
 const approvedJson = (requestId: string) =>
@@ -110,7 +81,7 @@ describe('hosted framing', () => {
         return core.fetch(input, init);
       },
     });
-    sites.push(site);
+    scripted.track(site);
     await site.verifyPassport(mintPassport({ request_id: 'lr_ua' }, key), {
       expectedRequestId: 'lr_ua',
     });
