@@ -9,4 +9,5 @@ export default [
   'packages/sites-sdk',
   'packages/mcp-server-sdk',
   'examples',
+  'examples/site-next',
 ];

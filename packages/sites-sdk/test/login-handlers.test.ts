@@ -1,9 +1,10 @@
 // The web-standard login handlers mounted on the real frameworks — express
-// (through lime-sites-sdk/express), Fastify (lime-sites-sdk/fastify), Hono
-// (on @hono/node-server, one line per route) and a Next.js App Router route
-// module (`export const POST = login.finish`, called with a web Request as
-// Next calls it: Next itself is not installed, see the CHANGELOG) — with a
-// real agent (LimeAgent) logging in against the reference Core.
+// (through lime-sites-sdk/express), Fastify (lime-sites-sdk/fastify) and Hono
+// (on @hono/node-server, one line per route) — with a real agent (LimeAgent)
+// logging in against the reference Core. Next.js App Router routes
+// (`export const POST = login.finish`) are tested in a real Next app, built
+// and served by Next: examples/site-next (`--project site-next`), which tells
+// the same story (helpers/login-story.ts).
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
@@ -23,6 +24,7 @@ import {
 import { toExpressHandler } from 'lime-sites-sdk/express';
 import { toFastifyHandler } from 'lime-sites-sdk/fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginStory } from './helpers/login-story.js';
 
 let core: Core;
 let siteToken: string;
@@ -64,70 +66,15 @@ function newHandlers(extra: Partial<LoginHandlersOptions> = {}, replayStore?: Re
   return { site, login, sessions };
 }
 
-/** A browser-like client: keeps the cookies it is given. */
-function client(base: string) {
-  const jar = new Map<string, string>();
-  return {
-    jar,
-    async call(path: string, method = 'POST', headers: Record<string, string> = {}) {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const res = await fetch(base + path, {
-        method,
-        headers: { ...(cookie ? { cookie } : {}), ...headers },
-        redirect: 'manual',
-      });
-      const setCookies = res.headers.getSetCookie();
-      for (const c of setCookies) {
-        const [pair] = c.split(';');
-        const eq = pair!.indexOf('=');
-        const name = pair!.slice(0, eq);
-        const value = pair!.slice(eq + 1);
-        if (value === '' || /Max-Age=0/.test(c)) jar.delete(name);
-        else jar.set(name, value);
-      }
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null, setCookies };
-    },
-  };
-}
-
-/** Every framework must give the same answers for the same story. */
-async function loginStory(base: string, sessions: Map<string, Passport>) {
-  const browser = client(base);
-  const start = await browser.call('/login/start');
-  expect(start.status).toBe(201);
-  expect(start.body.loginRequestId).toMatch(/^lr_/);
-  const loginCookie = start.setCookies.find((c) => c.startsWith('lime_login='))!;
-  expect(loginCookie).toMatch(/; HttpOnly/);
-  expect(loginCookie).toMatch(/; SameSite=Lax/);
-  expect(loginCookie).not.toMatch(/; Secure/); // plain http in the test
-  expect(loginCookie).toMatch(/; Max-Age=\d+/);
-  const stolenCookie = browser.jar.get('lime_login')!;
-
-  await agent.login(start.body.loginRequestId);
-  const finish = await browser.call('/login/finish');
-  expect(finish).toMatchObject({ status: 200, body: { agentId, userId } });
-  // The session starts here, in the finish response; the login cookie is cleared.
-  const sid = browser.jar.get('sid');
-  expect(sid).toBeDefined();
-  expect(sessions.get(sid!)).toMatchObject({ agentId, requestId: start.body.loginRequestId });
-  expect(browser.jar.has('lime_login')).toBe(false);
-  expect(finish.setCookies.find((c) => c.startsWith('sid='))).toMatch(/HttpOnly; SameSite=Lax/);
-
-  // A replayed finish (the old login cookie) is refused, and creates no session.
-  const replay = client(base);
-  replay.jar.set('lime_login', stolenCookie);
-  const again = await replay.call('/login/finish');
-  expect(again.status).toBe(409);
-  expect(again.body.error).toBe('LOGIN_ALREADY_FINISHED');
-  expect(replay.jar.has('sid')).toBe(false);
-  expect(sessions.size).toBe(1);
-
-  // Nobody finishes a login they did not start, or with a forged cookie.
-  expect((await client(base).call('/login/finish')).body.error).toBe('NO_PENDING_LOGIN');
-  const forger = client(base);
-  forger.jar.set('lime_login', `${stolenCookie.slice(0, -4)}AAAA`);
-  expect((await forger.call('/login/finish')).status).toBe(400);
+/** The shared story, told to a site whose sessions are `sessions`. */
+function story(base: string, sessions: Map<string, Passport>) {
+  return loginStory(base, {
+    agent,
+    agentId,
+    userId,
+    session: async (sid) => sessions.get(sid),
+    sessionCount: async () => sessions.size,
+  });
 }
 
 async function listening(server: { address(): AddressInfo | string | null }) {
@@ -144,7 +91,7 @@ describe('login handlers on real frameworks, with a real agent and the reference
     const server = app.listen(0, '127.0.0.1');
     cleanups.push(() => new Promise((r) => server.close(r)));
     await new Promise((r) => server.once('listening', r));
-    await loginStory(await listening(server), sessions);
+    await story(await listening(server), sessions);
   });
 
   it('Fastify (lime-sites-sdk/fastify)', async () => {
@@ -154,7 +101,7 @@ describe('login handlers on real frameworks, with a real agent and the reference
     app.post('/login/finish', toFastifyHandler(login.finish));
     await app.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => app.close());
-    await loginStory(await listening(app.server), sessions);
+    await story(await listening(app.server), sessions);
   });
 
   it('Hono on @hono/node-server (one line per route)', async () => {
@@ -165,27 +112,7 @@ describe('login handlers on real frameworks, with a real agent and the reference
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     cleanups.push(() => new Promise((r) => server.close(r)));
     await new Promise((r) => server.once('listening', r));
-    await loginStory(await listening(server as never), sessions);
-  });
-
-  it('Next.js App Router route modules (export const POST = login.start / login.finish)', async () => {
-    const { login, sessions } = newHandlers();
-    // app/login/start/route.ts and app/login/finish/route.ts:
-    const routes: Record<string, { POST: (request: Request) => Promise<Response> }> = {
-      '/login/start': { POST: login.start },
-      '/login/finish': { POST: login.finish },
-    };
-    // Next calls the module's export with the incoming Request (a NextRequest
-    // extends it); serve them the same way over HTTP.
-    const app = new Hono();
-    app.post('*', (c) => {
-      const route = routes[new URL(c.req.url).pathname];
-      return route ? route.POST(c.req.raw) : c.notFound();
-    });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    cleanups.push(() => new Promise((r) => server.close(r)));
-    await new Promise((r) => server.once('listening', r));
-    await loginStory(await listening(server as never), sessions);
+    await story(await listening(server as never), sessions);
   });
 });
 
