@@ -52,10 +52,23 @@ export interface MemoryReplayStoreOptions {
  * store.consume('jti-1', new Date(Date.now() + 60_000)); // true
  * store.consume('jti-1', new Date(Date.now() + 60_000)); // false: replay
  */
+/**
+ * {@link MemoryReplayStore.consume} with the expiry in milliseconds: what
+ * LimeSite calls on its default store, without a `Date` per passport.
+ * Internal (not exported from the package).
+ */
+export const consumeUntil = Symbol('consumeUntil');
+
 export class MemoryReplayStore implements ReplayStore {
+  /**
+   * Id → expiry, in whole seconds after `base` (rounded up: an id is kept at
+   * most a second longer). Small integers are stored unboxed; millisecond
+   * timestamps would be a heap number per entry.
+   */
   private readonly entries = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly base: number;
   /** No sweep is needed before this instant (ms): at most the oldest entry's expiry. */
   private nextSweepAt = Number.POSITIVE_INFINITY;
 
@@ -66,6 +79,7 @@ export class MemoryReplayStore implements ReplayStore {
     }
     this.maxEntries = maxEntries;
     this.now = options.now ?? Date.now;
+    this.base = this.now();
   }
 
   /** Ids currently held. */
@@ -74,10 +88,20 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   consume(jti: string, expiresAt: Date): boolean {
+    return this[consumeUntil](jti, expiresAt.getTime());
+  }
+
+  /** Forget every id: each token is then accepted once more (for tests and benchmarks). */
+  clear(): void {
+    this.entries.clear();
+    this.nextSweepAt = Number.POSITIVE_INFINITY;
+  }
+
+  [consumeUntil](jti: string, expiresAtMs: number): boolean {
     const now = this.now();
     if (now >= this.nextSweepAt) this.sweep(now);
     const held = this.entries.get(jti);
-    if (held !== undefined && held > now) return false;
+    if (held !== undefined && this.base + held * 1000 > now) return false;
     if (held !== undefined) {
       this.entries.delete(jti);
       this.nextSweepAt = 0; // the oldest entry may have changed
@@ -88,8 +112,9 @@ export class MemoryReplayStore implements ReplayStore {
       this.entries.delete(oldest);
       this.nextSweepAt = 0;
     }
-    const until = expiresAt.getTime();
-    this.entries.set(jti, until);
+    const seconds = Math.ceil((expiresAtMs - this.base) / 1000);
+    this.entries.set(jti, seconds);
+    const until = this.base + seconds * 1000;
     if (until < this.nextSweepAt) this.nextSweepAt = until;
     return true;
   }
@@ -103,7 +128,8 @@ export class MemoryReplayStore implements ReplayStore {
    */
   private sweep(now: number): void {
     let budget = 64;
-    for (const [jti, expiresAt] of this.entries) {
+    for (const [jti, seconds] of this.entries) {
+      const expiresAt = this.base + seconds * 1000;
       if (expiresAt > now) {
         this.nextSweepAt = expiresAt;
         return;

@@ -362,6 +362,48 @@ describe('single use (jti)', () => {
     expect(store.consume('b', until(1_000))).toBe(true); // expired entry forgotten
     expect(store.size).toBeLessThanOrEqual(3);
   });
+
+  it('MemoryReplayStore keeps an id to its expiry, at most a second longer, never shorter', () => {
+    let t = 1_000_250;
+    const store = new MemoryReplayStore({ now: () => t });
+    for (const ms of [1, 999, 1_000, 1_001, 59_999]) {
+      const id = `id-${ms}`;
+      const until = t + ms;
+      expect(store.consume(id, new Date(until))).toBe(true);
+      t = until - 1; // still held a millisecond before its expiry …
+      expect(store.consume(id, new Date(until))).toBe(false);
+      t = until + 1_000; // … and forgotten a second after it
+      expect(store.consume(id, new Date(until + 60_000))).toBe(true);
+    }
+  });
+
+  it('MemoryReplayStore.clear forgets every id', () => {
+    const store = new MemoryReplayStore();
+    const until = new Date(Date.now() + 60_000);
+    store.consume('a', until);
+    store.consume('b', until);
+    store.clear();
+    expect(store.size).toBe(0);
+    expect(store.consume('a', until)).toBe(true);
+    expect(store.consume('a', until)).toBe(false);
+  });
+
+  it("a subclass's consume is called: the default store's shortcut is for its own method only", async () => {
+    const seen: string[] = [];
+    class AuditedStore extends MemoryReplayStore {
+      override consume(jti: string, expiresAt: Date): boolean {
+        seen.push(jti);
+        return super.consume(jti, expiresAt);
+      }
+    }
+    const s = site({ replayStore: new AuditedStore() });
+    const token = mintPassport();
+    const passport = await s.verifyPassport(token, { expectedRequestId: REQ });
+    await expect(s.verifyPassport(token, { expectedRequestId: REQ })).rejects.toMatchObject({
+      reason: 'replayed',
+    });
+    expect(seen).toEqual([passport.jti, passport.jti]);
+  });
 });
 
 describe('binding passports', () => {

@@ -12,7 +12,7 @@ import {
 } from '@lime/wire';
 import { InvalidPassportError } from '../errors.js';
 import type { BindingPassport, Passport } from '../passport.js';
-import type { ReplayStore } from '../replay-store.js';
+import { consumeUntil, MemoryReplayStore, type ReplayStore } from '../replay-store.js';
 
 /** Claims checked only when present unless the user asks for them (PROTOCOL.md §4). */
 export type OptionalPassportClaim = 'iss' | 'jti' | 'site_id' | 'typ';
@@ -31,6 +31,8 @@ export interface PassportVerifierOptions {
 
 /** Claims as the shared verifier hands them on: only what it checked is certain. */
 type Claims = ReceivedPassportClaims | ReceivedBindingPassportClaims;
+
+const memoryConsume = MemoryReplayStore.prototype.consume;
 
 /** A fresh passport's `iat` may run this far ahead of our clock, seconds (PROTOCOL.md §4: ≥ 60). */
 const FUTURE_IAT_SECONDS = 60;
@@ -136,7 +138,7 @@ export class PassportVerifier {
         `passport request_id was ${show(requestId)}, expected ${show(expectedRequestId)} — this passport answers another login request; do not bind it to this session`,
       );
     }
-    const siteId = optionalString(claims, 'site_id');
+    const siteId = optionalString('site_id', claims.site_id);
     if (siteId !== undefined && this.siteId !== undefined && siteId !== this.siteId) {
       throw new InvalidPassportError(
         'wrong_site',
@@ -151,7 +153,7 @@ export class PassportVerifier {
       agentReputation: reputation(claims.agent_reputation, warnings),
       requestId,
       siteId,
-      jti: optionalString(claims, 'jti'),
+      jti: optionalString('jti', claims.jti),
       issuer: issuerOf(claims, warnings),
       issuedAt: new Date(claims.iat * 1000),
       expiresAt: new Date(claims.exp * 1000),
@@ -177,9 +179,9 @@ export class PassportVerifier {
     const passport: BindingPassport = {
       agentId: agentIdOf(claims, false),
       bindingId,
-      userId: optionalString(claims, 'user_id'),
-      siteId: optionalString(claims, 'site_id'),
-      jti: optionalString(claims, 'jti'),
+      userId: optionalString('user_id', claims.user_id),
+      siteId: optionalString('site_id', claims.site_id),
+      jti: optionalString('jti', claims.jti),
       issuer: issuerOf(claims, []),
       issuedAt: new Date(claims.iat * 1000),
       expiresAt: new Date(claims.exp * 1000),
@@ -239,10 +241,14 @@ export class PassportVerifier {
     refuse: (key: string) => InvalidPassportError = usedTwice,
   ): P | Promise<P> {
     // Remember the id as long as the token could still pass the expiry check.
-    const until = new Date((exp + this.tolerance) * 1000);
+    const until = (exp + this.tolerance) * 1000;
     let fresh: boolean | Promise<boolean>;
     try {
-      fresh = replay.consume(key, until);
+      // The default store (its own consume, not a subclass's) takes the time as a number.
+      fresh =
+        replay instanceof MemoryReplayStore && replay.consume === memoryConsume
+          ? replay[consumeUntil](key, until)
+          : replay.consume(key, new Date(until));
     } catch (error) {
       throw storeFailed(error);
     }
@@ -376,8 +382,8 @@ function describe(value: unknown): string {
  * use either). Both present and different → refused: which one would we bind?
  */
 function agentIdOf(claims: Claims, required: boolean): string | undefined {
-  const sub = optionalString(claims, 'sub');
-  const agentId = optionalString(claims, 'agent_id');
+  const sub = optionalString('sub', claims.sub);
+  const agentId = optionalString('agent_id', claims.agent_id);
   if (sub !== undefined && agentId !== undefined && sub !== agentId) {
     throw new InvalidPassportError(
       'invalid_claim',
@@ -443,8 +449,7 @@ function version(value: unknown, warnings: string[]): number | string | undefine
 }
 
 /** A claim that must be a non-empty string when present (security-relevant: fatal otherwise). */
-function optionalString(claims: Claims, name: string): string | undefined {
-  const value = claims[name];
+function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return value;
   return invalid(name, value, 'a non-empty string');

@@ -1,10 +1,10 @@
 import { JWT_ALG } from '../claims.js';
 import {
   decodeCanonicalSegment,
-  isAsciiText,
   nodeSegmentScratch,
   segmentBytesToText,
-  verifyRs256Prefix,
+  verifyRs256,
+  verifyRs256Bytes,
 } from './crypto-backend.js';
 import { describeValue, type JwtFailureReason, JwtVerificationError } from './errors.js';
 import { type JwksKey, KID_PATTERN } from './jwks-cache.js';
@@ -253,8 +253,8 @@ function checkHeader(bytes: Uint8Array, policy: CompiledPolicy): JwtHeader {
   return header as JwtHeader;
 }
 
-function numericClaim(claims: Record<string, unknown>, name: string): number {
-  const v = claims[name];
+/** `v`, the value of claim `name`, as a NumericDate (named reads: cheaper than `claims[name]`). */
+function numericClaim(name: string, v: unknown): number {
   if (v === undefined) fail('missing_claim', `JWT has no '${name}' claim — expected a NumericDate`);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     fail(
@@ -308,8 +308,8 @@ function checkClaims(
   policy: CompiledPolicy,
   nowSeconds: number,
 ): void {
-  const exp = numericClaim(claims, 'exp');
-  const iat = numericClaim(claims, 'iat');
+  const exp = numericClaim('exp', claims.exp);
+  const iat = numericClaim('iat', claims.iat);
   if (policy.requireSubject) stringClaim(claims, 'sub');
   checkAudience(claims.aud, policy);
   if (policy.issuer !== undefined) {
@@ -353,7 +353,7 @@ function checkClaims(
     );
   }
   if (claims.nbf !== undefined) {
-    const nbf = numericClaim(claims, 'nbf');
+    const nbf = numericClaim('nbf', claims.nbf);
     if (nbf > nowSeconds + t) {
       fail(
         'not_yet_valid',
@@ -393,6 +393,10 @@ export function createJwtVerifier<C extends object = JwtClaims>(
   // Tokens of one issuer share a handful of headers: each distinct header
   // segment is decoded and checked once; the map holds only segments that passed.
   const headers = new Map<string, JwtHeader>();
+  // The last header segment seen, and its header: most tokens repeat it, and
+  // comparing it in place is cheaper than slicing and hashing for the map.
+  let lastSegment = '';
+  let lastHeader: JwtHeader | undefined;
 
   /** Check a decoded header that is not cached yet, and remember it. */
   function admitHeader(segment: string, bytes: Uint8Array): JwtHeader {
@@ -433,14 +437,24 @@ export function createJwtVerifier<C extends object = JwtClaims>(
         `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
       );
     }
-    const checked = verifyRs256Prefix(key.imported, token, d2, signature);
+    let checked: boolean | Promise<boolean>;
+    if (scratch && key.imported.backend === 'node') {
+      // The token's bytes are in the shared buffer unless another token was
+      // verified while this one waited for its key: load them again (ASCII,
+      // checked before).
+      if (scratch.loaded !== token && !scratch.load(token)) fail('malformed', NOT_CANONICAL);
+      checked = verifyRs256Bytes(key.imported, scratch.signingInput(d2), signature);
+    } else {
+      checked = verifyRs256(key.imported, token.slice(0, d2), signature);
+    }
     if (checked === true) return accept(payload, header);
     if (checked === false) return refused(key);
     return checked.then((ok) => (ok ? accept(payload, header) : refused(key)));
   }
 
-  // Node decodes into reused buffers: the payload straight to text, the
-  // signature into a shared buffer that Node's synchronous crypto.verify
+  // Node copies the token once into a shared buffer (proving it ASCII; its
+  // prefix is the signing input) and decodes the payload straight to text,
+  // the signature into a shared buffer that Node's synchronous crypto.verify
   // reads at once (copied before anything asynchronous). Elsewhere: fresh bytes.
   const scratch = nodeSegmentScratch();
 
@@ -467,14 +481,16 @@ export function createJwtVerifier<C extends object = JwtClaims>(
         'JWT must have exactly three dot-separated segments (header.payload.signature)',
       );
     }
-    const headerSegment = token.slice(0, d1);
-    const cachedHeader = headers.get(headerSegment);
+    const repeated =
+      lastHeader !== undefined && d1 === lastSegment.length && token.startsWith(lastSegment);
+    const headerSegment = repeated ? lastSegment : token.slice(0, d1);
+    const cachedHeader = repeated ? lastHeader : headers.get(headerSegment);
     let headerBytes: Uint8Array | null | undefined;
     let payload: string | Uint8Array | null;
     let signature: Uint8Array | null;
     let shared = false;
     if (scratch) {
-      if (!isAsciiText(token)) fail('malformed', NOT_CANONICAL);
+      if (!scratch.load(token)) fail('malformed', NOT_CANONICAL);
       headerBytes = cachedHeader ? undefined : decodeCanonicalSegment(headerSegment);
       if (headerBytes === null) fail('malformed', NOT_CANONICAL);
       payload = scratch.text(token.slice(d1 + 1, d2));
@@ -492,6 +508,10 @@ export function createJwtVerifier<C extends object = JwtClaims>(
       if (signature === null) fail('malformed', NOT_CANONICAL);
     }
     const header = cachedHeader ?? admitHeader(headerSegment, headerBytes!);
+    if (!repeated) {
+      lastSegment = headerSegment;
+      lastHeader = header;
+    }
     const key = keys.peekKey(header.kid);
     if (key) {
       // Only Node's check is synchronous: a WebCrypto key gets its own copy.
