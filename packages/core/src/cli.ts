@@ -54,6 +54,24 @@ async function main(): Promise<void> {
     throw err;
   }
   const { siteId, siteToken, agentId, agentToken } = ready.credentials;
+  // Before the banner: whoever reads 'Press Ctrl-C' may signal at once.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: shutting down…\n`);
+    core.close().then(
+      () => {
+        process.stdout.write('stopped.\n');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   for (const note of ready.notes) process.stderr.write(`lime-core: ${note}\n`);
   process.stdout.write(
     [
@@ -81,23 +99,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.exit(1);
-    }
-    stopping = true;
-    process.stdout.write(`\n${signal}: shutting down…\n`);
-    core.close().then(
-      () => {
-        process.stdout.write('stopped.\n');
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {
