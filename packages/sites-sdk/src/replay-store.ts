@@ -44,6 +44,13 @@ export interface MemoryReplayStoreOptions {
 }
 
 /**
+ * {@link MemoryReplayStore.consume} with the expiry in milliseconds: what
+ * LimeSite calls on its default store, without a `Date` per passport.
+ * Internal (not exported from the package).
+ */
+export const consumeUntil = Symbol('consumeUntil');
+
+/**
  * In-process {@link ReplayStore}: an insertion-ordered map bounded in size,
  * whose entries leave when their token expires.
  *
@@ -52,13 +59,6 @@ export interface MemoryReplayStoreOptions {
  * store.consume('jti-1', new Date(Date.now() + 60_000)); // true
  * store.consume('jti-1', new Date(Date.now() + 60_000)); // false: replay
  */
-/**
- * {@link MemoryReplayStore.consume} with the expiry in milliseconds: what
- * LimeSite calls on its default store, without a `Date` per passport.
- * Internal (not exported from the package).
- */
-export const consumeUntil = Symbol('consumeUntil');
-
 export class MemoryReplayStore implements ReplayStore {
   /**
    * Id → expiry, in whole seconds after `base` (rounded up: an id is kept at
@@ -78,8 +78,18 @@ export class MemoryReplayStore implements ReplayStore {
       throw new TypeError(`maxEntries must be a positive integer, got ${String(maxEntries)}`);
     }
     this.maxEntries = maxEntries;
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError('MemoryReplayStore: now must be a function returning milliseconds');
+    }
     this.now = options.now ?? Date.now;
-    this.base = this.now();
+    const base = this.now();
+    // A clock answering a Date or nothing would make every expiry NaN: no replay refused.
+    if (typeof base !== 'number' || !Number.isFinite(base)) {
+      throw new TypeError(
+        `MemoryReplayStore: now() must return milliseconds since the epoch (a finite number), got ${typeof base}`,
+      );
+    }
+    this.base = base;
   }
 
   /** Ids currently held. */
@@ -91,7 +101,10 @@ export class MemoryReplayStore implements ReplayStore {
     return this[consumeUntil](jti, expiresAt.getTime());
   }
 
-  /** Forget every id: each token is then accepted once more (for tests and benchmarks). */
+  /**
+   * Forget every id: each live token is then accepted once more. For tests
+   * and benchmarks; in production it re-opens every replay.
+   */
   clear(): void {
     this.entries.clear();
     this.nextSweepAt = Number.POSITIVE_INFINITY;

@@ -377,6 +377,17 @@ describe('single use (jti)', () => {
     }
   });
 
+  it('MemoryReplayStore refuses a clock that does not answer milliseconds', () => {
+    // A Date (or nothing) would make every expiry NaN: no replay would be refused.
+    const clocks = [() => new Date(), () => undefined, () => Number.NaN, () => '1000'];
+    for (const now of clocks) {
+      expect(() => new MemoryReplayStore({ now: now as unknown as () => number })).toThrow(
+        TypeError,
+      );
+    }
+    expect(() => new MemoryReplayStore({ now: 5 as unknown as () => number })).toThrow(TypeError);
+  });
+
   it('MemoryReplayStore.clear forgets every id', () => {
     const store = new MemoryReplayStore();
     const until = new Date(Date.now() + 60_000);

@@ -86,6 +86,38 @@ describe('segment scratch buffers', () => {
     await expect(verify(forged)).rejects.toMatchObject({ reason: 'bad_signature' });
   });
 
+  it('a key source that verifies another token meanwhile cannot lend it its signature', async () => {
+    const { keys } = setup(() => [k1.jwk]);
+    await keys.warmup();
+    const genuine = signRaw(header(), claims({ sub: 'agent_1' }), k1);
+    const input = genuine.slice(0, genuine.lastIndexOf('.'));
+    // Same header and payload, a signature of the right length that is not one.
+    const forged = `${input}.${Buffer.alloc(256, 7).toString('base64url')}`;
+    let reenter = false;
+    const source = {
+      peekKey(kid: string) {
+        if (reenter) {
+          reenter = false;
+          verify.verifyNow(genuine); // user code (a clock, a fetch) verifying meanwhile
+        }
+        return keys.peekKey(kid);
+      },
+      getKey: (kid: string) => keys.getKey(kid),
+    };
+    const verify = createJwtVerifier({
+      keys: source,
+      audience: 'mcp',
+      maxLifetimeSeconds: 300,
+      clock: () => NOW_MS,
+    });
+    reenter = true;
+    expect(() => verify.verifyNow(forged)).toThrow(
+      expect.objectContaining({ reason: 'bad_signature' }),
+    );
+    reenter = true;
+    expect(verify.verifyNow(genuine)).toMatchObject({ claims: { sub: 'agent_1' } });
+  });
+
   it('decodes payload text and signature bytes like Buffer does', () => {
     const scratch = nodeSegmentScratch()!;
     const text = Buffer.from('{"sub":"agent_é"}').toString('base64url');

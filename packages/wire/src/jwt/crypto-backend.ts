@@ -382,7 +382,10 @@ export function hasDirectCodecs(B: NodeBufferStatic): boolean {
       probe[4] === 0xff &&
       probe.utf8Slice(0, 3) === 'ABC' &&
       probe.utf8Write('a\u00e9', 0, 8) === 3 &&
-      probe.utf8Slice(0, 3) === 'a\u00e9'
+      probe.utf8Slice(0, 3) === 'a\u00e9' &&
+      // A character outside the alphabet is skipped (the canonical checks
+      // count on it): 'QU!D' decodes as 'QUD', two bytes.
+      probe.base64urlWrite('QU!D', 0, 8) === 2
     );
   } catch {
     return false; // a look-alike that throws: use the public methods

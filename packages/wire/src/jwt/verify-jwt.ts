@@ -431,22 +431,25 @@ export function createJwtVerifier<C extends object = JwtClaims>(
     signature: Uint8Array,
     key: JwksKey,
   ): VerifiedJwt<C> | Promise<VerifiedJwt<C>> {
+    const node = scratch !== null && key.imported.backend === 'node';
+    if (node && scratch.loaded !== token) {
+      // Another token went through the shared buffers since this one was
+      // decoded: while it waited for its key, or from inside the key source
+      // (user code: a clock, a fetch). Load its bytes and signature again.
+      if (!scratch.load(token)) fail('malformed', NOT_CANONICAL);
+      const length = scratch.bytes(token.slice(d2 + 1));
+      if (length < 0) fail('malformed', NOT_CANONICAL);
+      signature = scratch.view(length);
+    }
     if (signature.length !== key.signatureBytes) {
       fail(
         'bad_signature',
         `JWT signature is ${signature.length} bytes, expected ${key.signatureBytes} for key ${describeValue(key.kid)}`,
       );
     }
-    let checked: boolean | Promise<boolean>;
-    if (scratch && key.imported.backend === 'node') {
-      // The token's bytes are in the shared buffer unless another token was
-      // verified while this one waited for its key: load them again (ASCII,
-      // checked before).
-      if (scratch.loaded !== token && !scratch.load(token)) fail('malformed', NOT_CANONICAL);
-      checked = verifyRs256Bytes(key.imported, scratch.signingInput(d2), signature);
-    } else {
-      checked = verifyRs256(key.imported, token.slice(0, d2), signature);
-    }
+    const checked = node
+      ? verifyRs256Bytes(key.imported, scratch.signingInput(d2), signature)
+      : verifyRs256(key.imported, token.slice(0, d2), signature);
     if (checked === true) return accept(payload, header);
     if (checked === false) return refused(key);
     return checked.then((ok) => (ok ? accept(payload, header) : refused(key)));
