@@ -1,12 +1,13 @@
-// Run by Bun and Deno (not Node) in test/runtime-matrix.test.ts, against the
-// BUILT packages, imported by name as a user would. The Core runs on Node in
+// Run by Node, Bun and Deno in test/runtime-matrix.test.ts, against the
+// BUILT packages, imported by name as a user would (bundled with its own
+// modules only). The Core runs on Node in
 // the test; this script gets its addresses and credentials as JSON in argv[2]
 // (or the LIME_MATRIX environment variable) and prints one JSON line of
 // results per check, so the test can say exactly which check failed where.
 import { LimeAgent, solvePow } from 'lime-agents-sdk';
-import { LimeMcpVerifier } from 'lime-mcp-server-sdk';
 import { LimeSite } from 'lime-sites-sdk';
-import type { ProbeConfig, ProbeResult } from './probe-types.js';
+import { type Check, expect, runCheck, verificationChecks } from './checks.js';
+import type { ProbeConfig } from './probe-types.js';
 
 const g = globalThis as {
   Deno?: { args: string[] };
@@ -16,72 +17,11 @@ const raw = g.process?.argv[2] ?? g.Deno?.args[0] ?? g.process?.env.LIME_MATRIX;
 if (!raw) throw new Error('usage: probe <config JSON>');
 const config = JSON.parse(raw) as ProbeConfig;
 
-function report(result: ProbeResult): void {
-  console.log(JSON.stringify(result));
+async function check(name: string, run: Check): Promise<void> {
+  console.log(JSON.stringify(await runCheck(name, run)));
 }
 
-async function check(name: string, run: () => Promise<string | undefined>): Promise<void> {
-  const started = performance.now();
-  try {
-    const detail = await run();
-    report({
-      check: name,
-      ok: true,
-      ms: Math.round(performance.now() - started),
-      ...(detail ? { detail } : {}),
-    });
-  } catch (error) {
-    const e = error as Error & { code?: string };
-    report({
-      check: name,
-      ok: false,
-      detail: `${e.name}${e.code ? ` ${e.code}` : ''}: ${e.message}`,
-    });
-  }
-}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-await check('mcp-verify', async () => {
-  const verifier = new LimeMcpVerifier({ baseUrl: config.origin, resource: config.resource });
-  const good = await verifier.verify(config.mcpToken);
-  expect(good.valid, `the Core's token was refused: ${JSON.stringify(good)}`);
-  const [h, p] = config.mcpToken.split('.');
-  const forged = await verifier.verify(`${h}.${p}.${'A'.repeat(342)}`);
-  expect(!forged.valid, 'a token with a forged signature was accepted');
-  const junk = await verifier.verify('not-a-jwt');
-  expect(!junk.valid, 'a malformed bearer was accepted');
-  return undefined;
-});
-
-await check('site-verify-passport', async () => {
-  const site = new LimeSite({ apiBase: config.apiBase, siteToken: config.siteToken });
-  try {
-    const passport = await site.verifyPassport(config.passport, {
-      expectedRequestId: config.passportRequestId,
-    });
-    expect(passport.agentId, 'no agent id in the verified passport');
-    const refused = await site
-      .verifyPassport(config.passport, { expectedRequestId: 'some-other-request' })
-      .then(
-        () => false,
-        () => true,
-      );
-    expect(refused, 'a passport for another request was accepted');
-  } finally {
-    await site.close();
-  }
-  return undefined;
-});
-
-await check('site-close', async () => {
-  const site = new LimeSite({ apiBase: config.apiBase, siteToken: config.siteToken });
-  await site.createLoginRequest(); // makes the site open its transport
-  await site.close();
-  return undefined;
-});
+for (const [name, run] of verificationChecks(config)) await check(name, run);
 
 await check('agent-close', async () => {
   const agent = new LimeAgent({ apiBase: config.apiBase, agentToken: config.agentToken });

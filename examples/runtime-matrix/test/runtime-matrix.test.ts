@@ -1,5 +1,5 @@
 // The built SDKs on Bun, Deno and workerd, as users get them: the probe
-// (src/probe.ts, transpiled, not bundled) imports the packages' dist/ by name
+// (src/probe.ts, bundled without the packages) imports the packages' dist/ by name
 // and runs on each runtime against a Core started here on Node; the Worker
 // (src/worker.ts) is bundled with esbuild for workerd without nodejs_compat.
 // The results go to .tmp/runtime-matrix.json and must match the support
@@ -150,10 +150,13 @@ describe.runIf(run)('runtime matrix: the built SDKs on Bun, Deno and workerd', (
     if (!installed) throw new Error('runtimes missing: run `bash scripts/install-runtimes.sh`');
     if (!built) throw new Error('packages not built: run `pnpm build`');
     mkdirSync(outDir, { recursive: true });
-    // The probe: transpiled only, so it imports the packages' dist/ by name.
+    // The probe: its own modules bundled, the packages left out, so it
+    // imports their dist/ by name.
     await build({
       entryPoints: [here('../src/probe.ts')],
       outfile: `${outDir}probe.mjs`,
+      bundle: true,
+      external: ['lime-agents-sdk', 'lime-sites-sdk', 'lime-mcp-server-sdk'],
       format: 'esm',
       platform: 'neutral',
       target: 'es2022',
