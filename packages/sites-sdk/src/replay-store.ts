@@ -44,13 +44,6 @@ export interface MemoryReplayStoreOptions {
 }
 
 /**
- * {@link MemoryReplayStore.consume} with the expiry in milliseconds: what
- * LimeSite calls on its default store, without a `Date` per passport.
- * Internal (not exported from the package).
- */
-export const consumeUntil = Symbol('consumeUntil');
-
-/**
  * In-process {@link ReplayStore}: an insertion-ordered map bounded in size,
  * whose entries leave when their token expires.
  *
@@ -98,19 +91,6 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   consume(jti: string, expiresAt: Date): boolean {
-    return this[consumeUntil](jti, expiresAt.getTime());
-  }
-
-  /**
-   * Forget every id: each live token is then accepted once more. For tests
-   * and benchmarks; in production it re-opens every replay.
-   */
-  clear(): void {
-    this.entries.clear();
-    this.nextSweepAt = Number.POSITIVE_INFINITY;
-  }
-
-  [consumeUntil](jti: string, expiresAtMs: number): boolean {
     const now = this.now();
     if (now >= this.nextSweepAt) this.sweep(now);
     const held = this.entries.get(jti);
@@ -125,11 +105,20 @@ export class MemoryReplayStore implements ReplayStore {
       this.entries.delete(oldest);
       this.nextSweepAt = 0;
     }
-    const seconds = Math.ceil((expiresAtMs - this.base) / 1000);
+    const seconds = Math.ceil((expiresAt.getTime() - this.base) / 1000);
     this.entries.set(jti, seconds);
     const until = this.base + seconds * 1000;
     if (until < this.nextSweepAt) this.nextSweepAt = until;
     return true;
+  }
+
+  /**
+   * Forget every id: each live token is then accepted once more. For tests
+   * and benchmarks; in production it re-opens every replay.
+   */
+  clear(): void {
+    this.entries.clear();
+    this.nextSweepAt = Number.POSITIVE_INFINITY;
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 } from '@lime/wire';
 import { InvalidPassportError } from '../errors.js';
 import type { BindingPassport, Passport } from '../passport.js';
-import { consumeUntil, MemoryReplayStore, type ReplayStore } from '../replay-store.js';
+import type { ReplayStore } from '../replay-store.js';
 
 /** Claims checked only when present unless the user asks for them (PROTOCOL.md §4). */
 export type OptionalPassportClaim = 'iss' | 'jti' | 'site_id' | 'typ';
@@ -31,8 +31,6 @@ export interface PassportVerifierOptions {
 
 /** Claims as the shared verifier hands them on: only what it checked is certain. */
 type Claims = ReceivedPassportClaims | ReceivedBindingPassportClaims;
-
-const memoryConsume = MemoryReplayStore.prototype.consume;
 
 /** A fresh passport's `iat` may run this far ahead of our clock, seconds (PROTOCOL.md §4: ≥ 60). */
 const FUTURE_IAT_SECONDS = 60;
@@ -241,14 +239,10 @@ export class PassportVerifier {
     refuse: (key: string) => InvalidPassportError = usedTwice,
   ): P | Promise<P> {
     // Remember the id as long as the token could still pass the expiry check.
-    const until = (exp + this.tolerance) * 1000;
+    const until = new Date((exp + this.tolerance) * 1000);
     let fresh: boolean | Promise<boolean>;
     try {
-      // The default store (its own consume, not a subclass's) takes the time as a number.
-      fresh =
-        replay instanceof MemoryReplayStore && replay.consume === memoryConsume
-          ? replay[consumeUntil](key, until)
-          : replay.consume(key, new Date(until));
+      fresh = replay.consume(key, until);
     } catch (error) {
       throw storeFailed(error);
     }
