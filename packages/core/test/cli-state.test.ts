@@ -13,6 +13,7 @@ import { ConfigurationError, PATHS } from '@lime/wire';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PREFIX, startCore } from 'lime-core';
 import { afterAll, describe, expect, test } from 'vitest';
+import { readyCredentials } from '../src/internal/cli-credentials.js';
 import { approve, createRequest, httpClient } from './helpers.js';
 
 const cliPath = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -259,5 +260,46 @@ describe('startCore({ stateDir })', () => {
     saved.profile = 'hosted';
     await writeFile(file, JSON.stringify(saved));
     await expect(startCore({ stateDir })).rejects.toThrow(/profile 'hosted'/);
+  });
+});
+
+describe('the CLI keeps its printed site and agent while the Core accepts them', () => {
+  test('kept as they are; a token changed meanwhile renewed; a vanished one created anew', async () => {
+    const stateDir = await tempDir();
+    const core = await startCore({ powDifficulty: 0, stateDir });
+    try {
+      const first = await readyCredentials(core.admin, stateDir, undefined);
+      expect(first.notes).toEqual([]);
+      const kept = first.credentials;
+      // The Core still accepts both: the same ones, no note.
+      expect(await readyCredentials(core.admin, stateDir, kept)).toEqual({
+        credentials: kept,
+        notes: [],
+      });
+      // The site's token rotated through the admin API: a new token for the same site.
+      await core.admin.rotateSiteToken(kept.siteId);
+      await core.close();
+      const again = await startCore({ powDifficulty: 0, stateDir });
+      try {
+        const renewed = await readyCredentials(again.admin, stateDir, kept);
+        expect(renewed.credentials.siteId).toBe(kept.siteId);
+        expect(renewed.credentials.siteToken).not.toBe(kept.siteToken);
+        expect(renewed.credentials.agentToken).toBe(kept.agentToken);
+        expect(renewed.notes).toEqual([
+          `the kept token of site ${kept.siteId} was rotated or revoked meanwhile: printing a new one`,
+        ]);
+        // An agent this Core never had: created anew.
+        const stranger = { ...renewed.credentials, agentId: 'agt_gone', agentToken: 'gone' };
+        const recreated = await readyCredentials(again.admin, stateDir, stranger);
+        expect(recreated.credentials.agentId).not.toBe('agt_gone');
+        expect(recreated.notes).toEqual([
+          'agent agt_gone is not in the state any more: created a new agent',
+        ]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await core.close().catch(() => {});
+    }
   });
 });

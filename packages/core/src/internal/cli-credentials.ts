@@ -84,37 +84,35 @@ export async function readyCredentials(
     };
   }
 
-  let siteId: string;
-  let siteToken: string;
-  if (kept && records?.sites.get(kept.siteId) === hashToken(kept.siteToken)) {
-    ({ siteId, siteToken } = kept);
-  } else if (kept && records?.sites.has(kept.siteId)) {
-    siteId = kept.siteId;
-    ({ siteToken } = await admin.rotateSiteToken(siteId));
-    notes.push(
-      `the kept token of site ${siteId} was rotated or revoked meanwhile: printing a new one`,
-    );
-  } else {
-    if (kept) notes.push(`site ${kept.siteId} is not in the state any more: created a new site`);
-    ({ siteId, siteToken } = await admin.createSite({ name: 'local site' }));
-  }
+  const site = await keepOrRenew(
+    'site',
+    kept && { id: kept.siteId, token: kept.siteToken },
+    records?.sites,
+    async (id) => (await admin.rotateSiteToken(id)).siteToken,
+    async () => {
+      const created = await admin.createSite({ name: 'local site' });
+      return { id: created.siteId, token: created.siteToken };
+    },
+    notes,
+  );
+  const agent = await keepOrRenew(
+    'agent',
+    kept && { id: kept.agentId, token: kept.agentToken },
+    records?.agents,
+    async (id) => (await admin.rotateAgentToken(id)).agentToken,
+    async () => {
+      const created = await admin.createAgent({ displayName: 'local agent' });
+      return { id: created.agentId, token: created.agentToken };
+    },
+    notes,
+  );
 
-  let agentId: string;
-  let agentToken: string;
-  if (kept && records?.agents.get(kept.agentId) === hashToken(kept.agentToken)) {
-    ({ agentId, agentToken } = kept);
-  } else if (kept && records?.agents.has(kept.agentId)) {
-    agentId = kept.agentId;
-    ({ agentToken } = await admin.rotateAgentToken(agentId));
-    notes.push(
-      `the kept token of agent ${agentId} was rotated or revoked meanwhile: printing a new one`,
-    );
-  } else {
-    if (kept) notes.push(`agent ${kept.agentId} is not in the state any more: created a new agent`);
-    ({ agentId, agentToken } = await admin.createAgent({ displayName: 'local agent' }));
-  }
-
-  const credentials = { siteId, siteToken, agentId, agentToken };
+  const credentials = {
+    siteId: site.id,
+    siteToken: site.token,
+    agentId: agent.id,
+    agentToken: agent.token,
+  };
   const same =
     kept !== undefined &&
     (Object.keys(credentials) as Array<keyof CliCredentials>).every(
@@ -122,4 +120,34 @@ export async function readyCredentials(
     );
   if (stateDir && !same) await writeCliCredentials(stateDir, credentials);
   return { credentials, notes };
+}
+
+interface Held {
+  id: string;
+  token: string;
+}
+
+/**
+ * The kept site or agent while the Core holds its token (by hash); a new
+ * token for it when the Core holds it under another token; a new one when
+ * the Core no longer has it. `notes` says which of the last two happened.
+ */
+async function keepOrRenew(
+  what: 'site' | 'agent',
+  kept: Held | undefined,
+  tokenHashes: Map<string, string | null> | undefined,
+  rotate: (id: string) => Promise<string>,
+  create: () => Promise<Held>,
+  notes: string[],
+): Promise<Held> {
+  if (kept && tokenHashes?.get(kept.id) === hashToken(kept.token)) return kept;
+  if (kept && tokenHashes?.has(kept.id)) {
+    const token = await rotate(kept.id);
+    notes.push(
+      `the kept token of ${what} ${kept.id} was rotated or revoked meanwhile: printing a new one`,
+    );
+    return { id: kept.id, token };
+  }
+  if (kept) notes.push(`${what} ${kept.id} is not in the state any more: created a new ${what}`);
+  return create();
 }
