@@ -20,6 +20,18 @@ export interface PassportClaimsOptions {
   closed: Promise<void>;
 }
 
+/**
+ * `run()` as one promise, its throw a rejection: the verifier answers
+ * synchronously on the hot path, so no async layer per step.
+ */
+function oneSettlement<T>(run: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** First wait before a held stream passport is verified again, ms (doubling). */
 const FIRST_RETRY_MS = 250;
 /** Longest wait between two tries of a held stream passport, ms. */
@@ -58,14 +70,9 @@ export class PassportClaims {
     expectedRequestId: string,
     signal: AbortSignal | undefined,
   ): Promise<Passport> {
-    // One promise for the whole check: the verifier is synchronous on the hot path.
-    try {
-      return Promise.resolve(
-        this.verifier.verifyPassport(jwt, expectedRequestId, this.replayStore, signal),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return oneSettlement(() =>
+      this.verifier.verifyPassport(jwt, expectedRequestId, this.replayStore, signal),
+    );
   }
 
   /** `LimeSite.verifyBindingPassport` once `expectedBindingId` is known to be a non-empty string. */
@@ -74,13 +81,9 @@ export class PassportClaims {
     expectedBindingId: string,
     signal: AbortSignal | undefined,
   ): Promise<BindingPassport> {
-    try {
-      return Promise.resolve(
-        this.verifier.verifyBindingPassport(jwt, expectedBindingId, this.replayStore, signal),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return oneSettlement(() =>
+      this.verifier.verifyBindingPassport(jwt, expectedBindingId, this.replayStore, signal),
+    );
   }
 
   /** `LimeSite.claimPassport`: the argument checks, then the replay store. */
