@@ -37,6 +37,19 @@ export interface ChaosStats {
   upstreamErrors: number;
 }
 
+/** Counters of a proxy that has seen nothing yet. */
+export function noChaosYet(): ChaosStats {
+  return {
+    connections: 0,
+    refused: 0,
+    streams: 0,
+    cuts: 0,
+    stalls: 0,
+    trickles: 0,
+    upstreamErrors: 0,
+  };
+}
+
 /** mulberry32: a small, good-enough seeded generator. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -72,15 +85,7 @@ export async function startChaosProxy(options: ChaosOptions): Promise<ChaosProxy
   const stallChance = options.stallChance ?? 0.05;
   const trickleChance = options.trickleChance ?? 0.2;
   const refusalEveryMs = options.refusalEveryMs ?? 8_000;
-  const stats: ChaosStats = {
-    connections: 0,
-    refused: 0,
-    streams: 0,
-    cuts: 0,
-    stalls: 0,
-    trickles: 0,
-    upstreamErrors: 0,
-  };
+  const stats = noChaosYet();
   const sockets = new Set<net.Socket>();
   let calm = false;
   // Faults from the very first connection: every proxy opens with a refusal

@@ -9,7 +9,7 @@
 import { LimeAgent } from 'lime-agents-sdk';
 import { type Core, MemoryStore, startCore } from 'lime-core';
 import { LimeSite, MemoryReplayStore } from 'lime-sites-sdk';
-import { type ChaosStats, seededRandom, startChaosProxy } from './chaos-proxy.js';
+import { type ChaosStats, noChaosYet, seededRandom, startChaosProxy } from './chaos-proxy.js';
 
 export interface ChaosRunOptions {
   seed: number;
@@ -69,15 +69,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     notCreated: 0,
     notApproved: 0,
     restarts: 0,
-    proxies: {
-      connections: 0,
-      refused: 0,
-      streams: 0,
-      cuts: 0,
-      stalls: 0,
-      trickles: 0,
-      upstreamErrors: 0,
-    },
+    proxies: noChaosYet(),
     longestGapMs: 0,
     resumesAbandoned: 0,
     elapsedMs: 0,
