@@ -1,12 +1,12 @@
 // Unit tests of src/internal/passport-claims.ts: the verify/claim layer under
 // LimeSite, with a real PassportVerifier and JWKS cache behind a fake fetch.
 import { JwksCache } from '@lime/wire';
-import { InvalidPassportError, MemoryReplayStore } from 'lime-sites-sdk';
+import { MemoryReplayStore } from 'lime-sites-sdk';
 import { describe, expect, it } from 'vitest';
 import { PassportClaims, unverifiedExpiryMs } from '../src/internal/passport-claims.js';
 import { PassportVerifier } from '../src/internal/passport-verifier.js';
 import { fakeCore, JWKS_URL, json } from './helpers/fake-fetch.js';
-import { ISSUER, jwks, mintPassport, rsaKey } from './helpers/tokens.js';
+import { ISSUER, jwks, mintPassport, reason, rsaKey } from './helpers/tokens.js';
 
 const k1 = rsaKey('k1');
 const k2 = rsaKey('k2');
@@ -31,15 +31,6 @@ function setup(published: () => Parameters<typeof jwks>, closed = { value: false
     closed: new Promise(() => {}),
   });
   return { claims, core };
-}
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    return error instanceof InvalidPassportError ? error.reason : String(error);
-  }
 }
 
 describe('PassportClaims', () => {

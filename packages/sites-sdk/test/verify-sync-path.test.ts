@@ -10,7 +10,14 @@ import {
 } from 'lime-sites-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_BASE, fakeCore, json } from './helpers/fake-fetch.js';
-import { ISSUER, jwks, mintBindingPassport, mintPassport, rsaKey } from './helpers/tokens.js';
+import {
+  ISSUER,
+  jwks,
+  mintBindingPassport,
+  mintPassport,
+  reason,
+  rsaKey,
+} from './helpers/tokens.js';
 
 const key = rsaKey('k1');
 const core = fakeCore({ jwks: () => json(jwks(key)) });
@@ -30,15 +37,6 @@ afterAll(async () => {
   await Promise.all(sites.map((s) => s.close()));
 });
 const REQ = 'lr_test';
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    return error instanceof InvalidPassportError ? error.reason : String(error);
-  }
-}
 
 describe('verifyPassport on the synchronous path', () => {
   it('returns a promise for good and bad tokens alike, with keys cached', async () => {

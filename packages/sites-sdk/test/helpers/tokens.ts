@@ -1,6 +1,7 @@
 // Test-only token factory for passports. The primitives (real RSA keys, raw
 // RS256/PS256/HS256 crafting byte by byte) are the JWT verifier's own
 // fixtures in @lime/wire's tests, shared rather than copied.
+import { InvalidPassportError } from 'lime-sites-sdk';
 import {
   b64u,
   json64,
@@ -13,6 +14,16 @@ import {
 export { b64u, json64, rsaKey, signHs256, signRaw, type TestKey };
 
 export const ISSUER = 'http://127.0.0.1/test-core';
+
+/** `'accepted'`, the reason of an `InvalidPassportError`, or any other error as text. */
+export async function reason(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return error instanceof InvalidPassportError ? error.reason : String(error);
+  }
+}
 
 let counter = 0;
 
