@@ -1,41 +1,21 @@
 // The Node fast path copies each token once into a shared buffer (its prefix
 // is the signing input), decodes segments into reused buffers (the payload to
-// text, the signature into one shared buffer) and calls Buffer's codecs
-// directly. These tests pin that reuse never lets one token's bytes stand in
-// for another's, that the codecs and their public fallback decode alike, that
-// the cheaper canonical check still refuses what Buffer's lenient decoder
+// text, the signature into one shared buffer). These tests pin that reuse
+// never lets one token's bytes stand in for another's, that the one copy
+// proves a token ASCII, that the cheaper canonical check still refuses what Buffer's lenient decoder
 // would take, and that keys imported from DER are the keys of the JWK.
 import { Buffer } from 'node:buffer';
 import { type createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  createSegmentScratch,
   decodeCanonicalSegment,
-  hasDirectCodecs,
   importRsaKey,
   isAsciiText,
-  type NodeBufferStatic,
   nodeSegmentScratch,
   rsaSpkiDer,
 } from '../src/jwt/crypto-backend.js';
 import { createJwtVerifier, JwksCache, JwtVerificationError } from '../src/jwt/index.js';
 import { claims, header, jwksFetch, NOW_MS, rsaKey, signRaw } from './jwt-fixtures.js';
-
-/** A runtime's look-alike of Buffer whose `codec` decodes differently from `write`/`toString`. */
-function lookAlike(codec: 'utf8Write' | 'base64urlWrite' | 'utf8Slice'): NodeBufferStatic {
-  const odd = (b: Buffer) => Object.assign(b, { [codec]: () => 0 });
-  return {
-    from: (value: string | Uint8Array, encoding?: string) =>
-      odd(
-        typeof value === 'string'
-          ? Buffer.from(value, encoding as BufferEncoding)
-          : Buffer.from(value),
-      ),
-    allocUnsafeSlow: (size: number) => odd(Buffer.allocUnsafeSlow(size)),
-    byteLength: (text: string, encoding: string) =>
-      Buffer.byteLength(text, encoding as BufferEncoding),
-  } as unknown as NodeBufferStatic;
-}
 
 const k1 = rsaKey('k1');
 const k2 = rsaKey('k2');
@@ -131,53 +111,41 @@ describe('segment scratch buffers', () => {
   });
 });
 
-describe('direct codecs and the public fallback', () => {
-  const direct = nodeSegmentScratch()!;
-  const fallback = createSegmentScratch(Buffer as unknown as NodeBufferStatic, false);
-
-  it('are used only where they decode as write/toString do', () => {
-    expect(hasDirectCodecs(Buffer as unknown as NodeBufferStatic)).toBe(true);
-    for (const codec of ['utf8Write', 'base64urlWrite', 'utf8Slice'] as const) {
-      expect(hasDirectCodecs(lookAlike(codec))).toBe(false);
-    }
-  });
+describe('the shared token, text and signature buffers', () => {
+  const scratch = nodeSegmentScratch()!;
   const text = '{"sub":"agent_é","n":[1,2.5,null]}';
   const signature = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 31 + 7) & 255));
 
   it('decode every segment to the same text and bytes', () => {
-    for (const scratch of [direct, fallback]) {
-      expect(scratch.text(Buffer.from(text).toString('base64url'))).toBe(text);
-      const n = scratch.bytes(signature.toString('base64url'));
-      expect(Buffer.from(scratch.view(n)).equals(signature)).toBe(true);
-      // Buffer skips a '+' or '.': the byte count refuses it either way.
-      expect(scratch.bytes('AAA.AAAA')).toBe(-1);
-      expect(scratch.text('AA+A')).toBeNull();
-    }
+    expect(scratch.text(Buffer.from(text).toString('base64url'))).toBe(text);
+    const n = scratch.bytes(signature.toString('base64url'));
+    expect(Buffer.from(scratch.view(n)).equals(signature)).toBe(true);
+    // Buffer skips a '+' or '.': the byte count refuses it either way.
+    expect(scratch.bytes('AAA.AAAA')).toBe(-1);
+    expect(scratch.text('AA+A')).toBeNull();
   });
 
   it('load a token as its ASCII bytes and refuse any other character', () => {
-    for (const scratch of [direct, fallback]) {
-      expect(scratch.load('abc.def.ghi')).toBe(true);
-      expect(scratch.loaded).toBe('abc.def.ghi');
-      expect(Buffer.from(scratch.signingInput(7)).toString('latin1')).toBe('abc.def');
-      for (const odd of ['abc.d\u00e9f.ghi', 'abc.def.gh\u0141', '\u{1f600}.a.b']) {
-        expect(scratch.load(odd)).toBe(false);
-        expect(scratch.loaded).toBeUndefined();
-      }
-      // Non-ASCII at both ends of a token as long as a buffer (8,192): a
-      // UTF-8 copy cut short at the buffer's end would count 8,192 bytes.
-      for (const length of [8_192, 24_576]) {
-        const tricky = `\u00e9${'a'.repeat(length - 2)}\u00e9`;
-        expect(tricky.length).toBe(length);
-        expect(scratch.load(tricky)).toBe(false);
-      }
-      // A token longer than the buffer gets a bigger one, read whole.
-      const long = `${'a'.repeat(10_000)}.b.c`;
-      expect(scratch.load(long)).toBe(true);
-      expect(Buffer.from(scratch.signingInput(10_002)).toString('latin1')).toBe(
-        long.slice(0, 10_002),
-      );
+    expect(scratch.load('abc.def.ghi')).toBe(true);
+    expect(scratch.loaded).toBe('abc.def.ghi');
+    expect(Buffer.from(scratch.signingInput(7)).toString('latin1')).toBe('abc.def');
+    for (const odd of ['abc.d\u00e9f.ghi', 'abc.def.gh\u0141', '\u{1f600}.a.b']) {
+      expect(scratch.load(odd)).toBe(false);
+      expect(scratch.loaded).toBeUndefined();
     }
+    // Non-ASCII at both ends of a token as long as a buffer (8,192): a
+    // UTF-8 copy cut short at the buffer's end would count 8,192 bytes.
+    for (const length of [8_192, 24_576]) {
+      const tricky = `\u00e9${'a'.repeat(length - 2)}\u00e9`;
+      expect(tricky.length).toBe(length);
+      expect(scratch.load(tricky)).toBe(false);
+    }
+    // A token longer than the buffer gets a bigger one, read whole.
+    const long = `${'a'.repeat(10_000)}.b.c`;
+    expect(scratch.load(long)).toBe(true);
+    expect(Buffer.from(scratch.signingInput(10_002)).toString('latin1')).toBe(
+      long.slice(0, 10_002),
+    );
   });
 });
 

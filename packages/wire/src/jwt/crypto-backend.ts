@@ -30,17 +30,12 @@ export interface ImportedKey {
 }
 
 // Minimal structural views of the Node built-ins, so no `node:` type import is needed.
-export interface NodeBufferLike extends Uint8Array {
+interface NodeBufferLike extends Uint8Array {
   toString(encoding?: string, start?: number, end?: number): string;
   write(text: string, offset: number, length: number, encoding: string): number;
   subarray(start?: number, end?: number): NodeBufferLike;
-  // The codecs `write` and `toString` dispatch to (Node has them on every
-  // Buffer; other runtimes may not): used directly when they behave alike.
-  utf8Write?: (text: string, offset: number, length: number) => number;
-  base64urlWrite?: (text: string, offset: number, length: number) => number;
-  utf8Slice?: (start: number, end: number) => string;
 }
-export interface NodeBufferStatic {
+interface NodeBufferStatic {
   from(text: string, encoding: string): NodeBufferLike;
   from(bytes: Uint8Array): NodeBufferLike;
   allocUnsafeSlow(size: number): NodeBufferLike;
@@ -364,39 +359,7 @@ export function nodeSegmentScratch(): SegmentScratch | null {
   return segmentScratch;
 }
 
-/**
- * Whether `Buffer`'s codecs (`utf8Write`, `base64urlWrite`, `utf8Slice`: what
- * `write` and `toString` dispatch to) exist and decode exactly as those do.
- * Calling them directly skips the argument handling of `write`/`toString`,
- * about a tenth of the verifier's own cost.
- */
-export function hasDirectCodecs(B: NodeBufferStatic): boolean {
-  try {
-    const probe = B.allocUnsafeSlow(8);
-    return (
-      typeof probe.utf8Write === 'function' &&
-      typeof probe.base64urlWrite === 'function' &&
-      typeof probe.utf8Slice === 'function' &&
-      probe.base64urlWrite('QUJD-_8', 0, 8) === 5 &&
-      probe[3] === 0xfb &&
-      probe[4] === 0xff &&
-      probe.utf8Slice(0, 3) === 'ABC' &&
-      probe.utf8Write('a\u00e9', 0, 8) === 3 &&
-      probe.utf8Slice(0, 3) === 'a\u00e9' &&
-      // A character outside the alphabet is skipped (the canonical checks
-      // count on it): 'QU!D' decodes as 'QUD', two bytes.
-      probe.base64urlWrite('QU!D', 0, 8) === 2
-    );
-  } catch {
-    return false; // a look-alike that throws: use the public methods
-  }
-}
-
-/** Exported for tests (`direct: false`: the public methods); use {@link nodeSegmentScratch}. */
-export function createSegmentScratch(
-  B: NodeBufferStatic,
-  direct = hasDirectCodecs(B),
-): SegmentScratch {
+function createSegmentScratch(B: NodeBufferStatic): SegmentScratch {
   let tokenBuffer = B.allocUnsafeSlow(3 * 8_192);
   let textBuffer = B.allocUnsafeSlow(8_192);
   let byteBuffer = B.allocUnsafeSlow(1_024);
@@ -405,9 +368,7 @@ export function createSegmentScratch(
   let lastView: Uint8Array = new Uint8Array(0);
   /** Decode into `target`; the byte count, or -1 when a character was skipped. */
   const write = (segment: string, target: NodeBufferLike): number => {
-    const written = direct
-      ? target.base64urlWrite!(segment, 0, target.length)
-      : target.write(segment, 0, target.length, 'base64url');
+    const written = target.write(segment, 0, target.length, 'base64url');
     return written === decodedLength(segment.length) ? written : -1;
   };
   return {
@@ -424,9 +385,7 @@ export function createSegmentScratch(
         tokenBuffer = B.allocUnsafeSlow(3 * token.length);
         lastInput = new Uint8Array(0);
       }
-      const written = direct
-        ? tokenBuffer.utf8Write!(token, 0, tokenBuffer.length)
-        : tokenBuffer.write(token, 0, tokenBuffer.length, 'utf8');
+      const written = tokenBuffer.write(token, 0, tokenBuffer.length, 'utf8');
       if (written !== token.length) return false;
       loaded = token;
       return true;
@@ -444,7 +403,7 @@ export function createSegmentScratch(
       if (textBuffer.length < need) textBuffer = B.allocUnsafeSlow(need);
       const written = write(segment, textBuffer);
       if (written < 0) return null;
-      return direct ? textBuffer.utf8Slice!(0, written) : textBuffer.toString('utf8', 0, written);
+      return textBuffer.toString('utf8', 0, written);
     },
     bytes(segment) {
       if (!canonicalShape(segment)) return -1;
