@@ -1,24 +1,13 @@
-// The CLI keeps its identity in a state directory: a restart on the same
-// directory prints the same tokens and keeps verifying tokens minted before
-// it; --ephemeral keeps nothing; a damaged state file stops the start with an
-// error naming it and is never overwritten. startCore({ stateDir }) is the
-// programmatic side of the same.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigurationError, PATHS } from '@lime/wire';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PREFIX, startCore } from 'lime-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readyCredentials } from '../src/internal/cli-credentials.js';
-import { approve, createRequest, httpClient } from './helpers.js';
+import { approve, createRequest, httpClient, runCli } from './helpers.js';
 
-const cliPath = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-// By URL: a bare `--import tsx` resolves from the child's working directory.
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const http = httpClient();
 const scratch: string[] = [];
 
@@ -31,55 +20,6 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lime-core-state-'));
   scratch.push(dir);
   return dir;
-}
-
-interface RunningCli {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-  /** A value of the banner: `field('site token')`. */
-  field(name: string): string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** Spawn the CLI and wait until it is serving (or has exited). */
-async function runCli(args: string[], cwd?: string): Promise<RunningCli> {
-  const child = spawn(process.execPath, ['--import', tsx, cliPath, ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const run: RunningCli = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((resolve) => child.on('exit', resolve)),
-    field(name) {
-      const value = new RegExp(`^  ${name}\\s+(\\S+)$`, 'm').exec(run.out)?.[1];
-      if (value === undefined) throw new Error(`no '${name}' in the banner:\n${run.out}${run.err}`);
-      return value;
-    },
-    stop() {
-      child.kill('SIGTERM');
-      return run.exited;
-    },
-  };
-  child.stdout!.on('data', (d) => {
-    run.out += d.toString();
-  });
-  child.stderr!.on('data', (d) => {
-    run.err += d.toString();
-  });
-  let done = false;
-  void run.exited.then(() => {
-    done = true;
-  });
-  const deadline = Date.now() + 15_000;
-  while (!run.out.includes('Ctrl-C') && !done && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return run;
 }
 
 async function mintMcpToken(apiBase: string, agentToken: string): Promise<string> {

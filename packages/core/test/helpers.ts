@@ -1,4 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isValidNonce, meetsDifficulty, PATHS, powPreimage } from '@lime/wire';
 import { type Core, type CoreOptions, startCore } from 'lime-core';
 import { Agent, request } from 'undici';
@@ -338,4 +341,57 @@ export async function streamEpoch(core: Core, siteToken: string): Promise<string
   const [position] = await s.until((m) => m.some((x) => x.id !== undefined));
   await s.close();
   return epochOf(position!.id);
+}
+
+const cliPath = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+// By URL: a bare `--import tsx` resolves from the child's working directory.
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export interface RunningCli {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  exited: Promise<number | null>;
+  /** A value of the banner: `field('site token')`. */
+  field(name: string): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Spawn the CLI (from its sources) and wait until it is serving (or has exited). */
+export async function runCli(args: string[], cwd?: string): Promise<RunningCli> {
+  const child = spawn(process.execPath, ['--import', tsx, cliPath, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run: RunningCli = {
+    child,
+    out: '',
+    err: '',
+    exited: new Promise((resolve) => child.on('exit', resolve)),
+    field(name) {
+      const value = new RegExp(`^  ${name}\\s+(\\S+)$`, 'm').exec(run.out)?.[1];
+      if (value === undefined) throw new Error(`no '${name}' in the banner:\n${run.out}${run.err}`);
+      return value;
+    },
+    stop() {
+      child.kill('SIGTERM');
+      return run.exited;
+    },
+  };
+  child.stdout!.on('data', (d) => {
+    run.out += d.toString();
+  });
+  child.stderr!.on('data', (d) => {
+    run.err += d.toString();
+  });
+  let done = false;
+  void run.exited.then(() => {
+    done = true;
+  });
+  const deadline = Date.now() + 15_000;
+  while (!run.out.includes('Ctrl-C') && !done && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return run;
 }

@@ -1,14 +1,9 @@
-// Options are validated at construction (TypeError naming the field); the
-// CLI parses flags and environment, prints ready credentials and shuts down
-// gracefully on SIGTERM.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { PATHS } from '@lime/wire';
 import { type CoreOptions, startCore } from 'lime-core';
 import { describe, expect, test } from 'vitest';
 import { parseCliArgs } from '../src/internal/cli-args.js';
-import { approve, createRequest, httpClient } from './helpers.js';
+import { approve, createRequest, httpClient, runCli } from './helpers.js';
 
 describe('CoreOptions validation', () => {
   const bad: Array<[string, CoreOptions]> = [
@@ -146,23 +141,8 @@ describe('CLI', () => {
   });
 
   test('prints the API base and ready tokens, serves, and stops on SIGTERM', async () => {
-    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', cli, '--port', '0', '--difficulty', '0', '--ephemeral'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 15_000;
-    while (!out.includes('Ctrl-C') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const cli = await runCli(['--port', '0', '--difficulty', '0', '--ephemeral']);
+    const { out } = cli;
     const apiBase = /API base\s+(\S+)/.exec(out)?.[1];
     const siteToken = /site token\s+(st_\S+)/.exec(out)?.[1];
     const agentToken = /agent token\s+(at_\S+)/.exec(out)?.[1];
@@ -178,43 +158,25 @@ describe('CLI', () => {
     } finally {
       await http.close();
     }
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toContain('stopped.');
+    expect(await cli.stop()).toBe(0);
+    expect(cli.out).toContain('stopped.');
   });
 });
 
 test('CLI --profile hosted prints unprefixed tokens and the profile', async () => {
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      cli,
-      '--port',
-      '0',
-      '--difficulty',
-      '0',
-      '--profile',
-      'hosted',
-      '--ephemeral',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 15_000;
-  while (!out.includes('Ctrl-C') && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const cli = await runCli([
+    '--port',
+    '0',
+    '--difficulty',
+    '0',
+    '--profile',
+    'hosted',
+    '--ephemeral',
+  ]);
+  const { out } = cli;
   expect(out).toMatch(/profile\s+hosted/);
   expect(out).toMatch(/site token\s+[0-9a-f]{64}\n/);
   expect(out).toMatch(/agent token\s+[0-9a-f]{64}\n/);
   expect(out).toMatch(/site\s+[0-9a-f]{8}-[0-9a-f]{4}-/);
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await cli.stop()).toBe(0);
 });
