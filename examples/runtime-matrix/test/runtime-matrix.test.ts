@@ -24,6 +24,7 @@ import {
   renderMatrix,
 } from '../../../scripts/support-matrix.mjs';
 import type { ProbeConfig, ProbeResult } from '../src/probe-types.js';
+import { runProcess } from './run-process.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const root = here('../../../');
@@ -70,33 +71,6 @@ async function freshConfig(difficulties: number[]): Promise<ProbeConfig> {
     passportRequestId: loginRequestId,
     difficulties,
   };
-}
-
-function runProcess(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: here('..'),
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      stderr += `\n(killed after ${timeoutMs} ms: the process did not exit — a handle left open by close()?)`;
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 function parseResults(stdout: string): ProbeResult[] {

@@ -15,9 +15,10 @@ import {
   MCP_FORBIDDEN_CLAIMS,
   normalizeMcpDomain,
   toApiBase,
+  warnOnce,
 } from '@lime/wire';
 import { McpTokenError, type McpTokenFailureReason } from './errors.js';
-import { readEnv, readEnvSeconds, warnOnce } from './internal/env.js';
+import { readEnv, readEnvSeconds } from './internal/env.js';
 import { type AuthorizationServerInfo, MetadataSource } from './internal/metadata-source.js';
 import { canonicalResource, comparableResource } from './internal/resource.js';
 import { VerifiedTokenCache } from './internal/token-cache.js';

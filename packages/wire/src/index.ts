@@ -144,4 +144,7 @@ export {
   NONCE_PATTERN,
   powPreimage,
 } from './pow.js';
+export { warnOnce } from './process-warning.js';
 export { sameOriginRedirectsOnly } from './redirect-guard.js';
+export type { UndiciAgent, UndiciAgentOptions, UndiciModule } from './undici-agent.js';
+export { loadUndiciAgent } from './undici-agent.js';

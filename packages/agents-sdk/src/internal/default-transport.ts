@@ -1,5 +1,4 @@
-import type { FetchLike } from '@lime/wire';
-import type { Agent } from 'undici';
+import { type FetchLike, loadUndiciAgent, type UndiciAgent } from '@lime/wire';
 
 /** How long an idle keep-alive socket stays open, ms. */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
@@ -14,30 +13,30 @@ export interface Transport {
 
 /**
  * The injected `fetch` as is, or the global `fetch` with a keep-alive undici
- * `Agent` as dispatcher. The global is read at call time (not captured), so
- * request interceptors installed later (msw) still see every request.
+ * `Agent` as dispatcher (the plain global `fetch` where undici cannot be
+ * loaded: see `loadUndiciAgent`). The global is read at call time (not
+ * captured), so request interceptors installed later (msw) still see every
+ * request.
  */
 export function createTransport(injected: FetchLike | undefined): Transport {
   if (injected) return { fetch: injected, close: async () => {} };
-  let dispatcher: Promise<Agent> | undefined;
+  let dispatcher: Promise<UndiciAgent | undefined> | undefined;
   let closed = false;
   const fetch: FetchLike = async (input, init) => {
     if (closed) throw new TypeError('the LimeAgent was closed');
     // Imported on the first request, not with the package: undici takes longer
     // to parse than the rest of the SDK, and a process may never send one.
-    dispatcher ??= import('undici').then(
-      ({ Agent }) =>
-        new Agent({
-          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-          connect: { timeout: CONNECT_TIMEOUT_MS },
-        }),
-    );
+    dispatcher ??= loadUndiciAgent('lime-agents-sdk', () => import('undici'), {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connect: { timeout: CONNECT_TIMEOUT_MS },
+    });
     const agent = await dispatcher;
     if (closed) {
       // close() ran while undici loaded: release what was just created.
-      if (typeof agent.destroy === 'function') await agent.destroy().catch(() => {});
+      if (typeof agent?.destroy === 'function') await agent.destroy().catch(() => {});
       throw new TypeError('the LimeAgent was closed');
     }
+    if (!agent) return globalThis.fetch(input, init);
     // `dispatcher` is an undici extension of RequestInit that Node's fetch honours.
     return globalThis.fetch(input, { ...init, dispatcher: agent } as RequestInit);
   };

@@ -26,25 +26,3 @@ export function readEnvSeconds(name: string): number | undefined {
   }
   return Number(raw);
 }
-
-const warned = new Set<string>();
-
-/**
- * A process warning (`process.emitWarning`, so Node prints it once and
- * `--no-warnings` silences it), once per `code` per process; nothing on
- * runtimes without it. The SDK logs nothing else.
- */
-export function warnOnce(code: string, message: string): void {
-  if (warned.has(code)) return;
-  warned.add(code);
-  try {
-    const emit = (
-      globalThis as {
-        process?: { emitWarning?: (message: string, options: { code: string }) => void };
-      }
-    ).process?.emitWarning;
-    emit?.(message, { code });
-  } catch {
-    // A runtime whose emitWarning throws has nowhere to warn.
-  }
-}

@@ -1,9 +1,4 @@
-import type { FetchLike } from '@lime/wire';
-
-/** Minimal view of an undici `Agent`. */
-interface Dispatcher {
-  close(): Promise<void>;
-}
+import { type FetchLike, loadUndiciAgent, type UndiciAgent } from '@lime/wire';
 
 /**
  * The default transport: the global `fetch` (read at call time, so msw and
@@ -13,7 +8,7 @@ interface Dispatcher {
  * `fetch` is used.
  */
 export class DefaultTransport {
-  private dispatcher: Promise<Dispatcher | undefined> | undefined;
+  private dispatcher: Promise<UndiciAgent | undefined> | undefined;
   private closed = false;
 
   constructor(private readonly connectTimeoutMs: number) {}
@@ -24,7 +19,7 @@ export class DefaultTransport {
     return globalThis.fetch(input, request);
   };
 
-  private getDispatcher(): Promise<Dispatcher | undefined> {
+  private getDispatcher(): Promise<UndiciAgent | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     this.dispatcher ??= loadAgent(this.connectTimeoutMs);
     return this.dispatcher;
@@ -43,22 +38,17 @@ export class DefaultTransport {
 
 const UNDICI = 'undici';
 
-async function loadAgent(connectTimeoutMs: number): Promise<Dispatcher | undefined> {
-  const versions = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions;
-  if (!versions?.node) return undefined;
-  try {
+function loadAgent(connectTimeoutMs: number): Promise<UndiciAgent | undefined> {
+  return loadUndiciAgent(
+    'lime-sites-sdk',
     // A specifier bundlers do not follow, so a Worker/edge bundle never pulls in
-    // the Node-only undici (only Node ever reaches this line).
-    const undici = (await import(/* webpackIgnore: true */ /* @vite-ignore */ UNDICI)) as {
-      Agent: new (options: Record<string, unknown>) => Dispatcher;
-    };
-    return new undici.Agent({
+    // the Node-only undici (only Node ever calls this).
+    () => import(/* webpackIgnore: true */ /* @vite-ignore */ UNDICI),
+    {
       keepAliveTimeout: 30_000,
       connect: { timeout: connectTimeoutMs },
       // SSE responses are long-lived: no body timeout (our watchdog handles silence).
       bodyTimeout: 0,
-    });
-  } catch {
-    return undefined;
-  }
+    },
+  );
 }
