@@ -147,6 +147,7 @@ const raw = tokens.map(({ token }) => {
     signature: Buffer.from(token.slice(dot + 1), 'base64url'),
   };
 });
+const payloadBytes = Buffer.allocUnsafe(8_192);
 /** The ceiling's work: the signature of `token` checked, nothing else read. */
 function checkSignature(token: string): void {
   const dot = token.lastIndexOf('.');
@@ -202,12 +203,14 @@ const contenders: Contender[] = [
   },
   {
     // The floor of any verifier that reads the claims: the ceiling's work plus
-    // the payload decoded and parsed. No claim checked, nothing recorded.
+    // the payload decoded (into a reused buffer: no allocation) and parsed.
+    // No claim checked, nothing recorded.
     verify: async (token) => {
       checkSignature(token);
       const d1 = token.indexOf('.');
       const d2 = token.indexOf('.', d1 + 1);
-      return JSON.parse(Buffer.from(token.slice(d1 + 1, d2), 'base64url').toString('utf8'));
+      const length = payloadBytes.write(token.slice(d1 + 1, d2), 0, 'base64url');
+      return JSON.parse(payloadBytes.toString('utf8', 0, length));
     },
     reset: () => {},
     inFlight: 1,
