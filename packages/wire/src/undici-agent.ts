@@ -47,15 +47,30 @@ export async function loadUndiciAgent(
     if (typeof undici?.Agent !== 'function') throw new TypeError('undici has no Agent');
     return new undici.Agent(options);
   } catch (error) {
-    // Bun and Deno answer `process.versions.node` too; their fetch needs no agent.
-    if (!versions.bun && !versions.deno) {
-      const code = (error as { code?: unknown } | null)?.code;
-      warnOnce(
-        'LIME_NO_UNDICI',
-        `${sdk}: undici could not be loaded${typeof code === 'string' ? ` (${code})` : ''}, so requests go through the global fetch with Node's defaults: no ${sdk} keep-alive agent, no connect timeout of its own. A bundler that bundles the SDK (Next.js does) resolves undici from the app: add undici to the app's dependencies, or leave the SDK unbundled (Next.js: serverExternalPackages: ['${sdk}']).`,
-        `LIME_NO_UNDICI ${sdk}`,
-      );
-    }
+    if (!nodeItself(versions)) return undefined;
+    warnOnce(
+      'LIME_NO_UNDICI',
+      `${sdk}: undici could not be loaded or used (${errorCode(error)}), so requests go through the plain global fetch: the process's global dispatcher (with any proxy, interceptor or TLS setting other code installed there), Node's 10 s connect timeout and 300 s body timeout, instead of the SDK's own keep-alive agent. A bundler that bundles the SDK (Next.js does) resolves undici from the app: add undici to the app's dependencies, or leave the SDK unbundled (Next.js: serverExternalPackages: ['${sdk}']).`,
+      `LIME_NO_UNDICI ${sdk}`,
+    );
     return undefined;
   }
+}
+
+/**
+ * Node itself, not a runtime that answers `process.versions.node` for
+ * compatibility: Bun and Deno (whose fetch needs no agent), workerd with
+ * nodejs_compat (whose fetch ignores one).
+ */
+function nodeItself(versions: { bun?: string; deno?: string }): boolean {
+  if (versions.bun || versions.deno) return false;
+  const userAgent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
+  return userAgent !== 'Cloudflare-Workers';
+}
+
+/** The error's `code` (`ERR_MODULE_NOT_FOUND`) or name; never its message, which holds paths. */
+function errorCode(error: unknown): string {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code)) return code;
+  return typeof name === 'string' && /^[A-Za-z]{1,64}$/.test(name) ? name : 'unknown error';
 }

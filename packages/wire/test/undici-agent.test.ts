@@ -31,15 +31,30 @@ describe('loadUndiciAgent', () => {
     expect(emit).toHaveBeenCalledTimes(2);
     const [message, opts] = emit.mock.calls[0] as [string, { code: string }];
     expect(opts.code).toBe('LIME_NO_UNDICI');
-    expect(message).toMatch(/^sdk-a: undici could not be loaded \(ERR_MODULE_NOT_FOUND\)/);
+    expect(message).toMatch(/^sdk-a: undici could not be loaded or used \(ERR_MODULE_NOT_FOUND\)/);
     expect(message).toMatch(/serverExternalPackages: \['sdk-a'\]/);
     expect(String(emit.mock.calls[1]?.[0])).toMatch(/^sdk-b: /);
   });
 
-  it('a module without an Agent counts as missing', async () => {
+  it('a module without an Agent counts as missing, named by the error name', async () => {
     const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     expect(await loadUndiciAgent('sdk-no-agent', async () => ({}), options)).toBeUndefined();
     expect(emit).toHaveBeenCalledTimes(1);
+    expect(String(emit.mock.calls[0]?.[0])).toMatch(/could not be loaded or used \(TypeError\)/);
+  });
+
+  it("the warning never carries the error's message (it holds paths)", async () => {
+    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const secretPath = () =>
+      Promise.reject(
+        Object.assign(new Error('imported from /home/me/app/server.mjs'), {
+          code: 'not a code /home',
+        }),
+      );
+    await loadUndiciAgent('sdk-paths', secretPath, options);
+    const message = String(emit.mock.calls[0]?.[0]);
+    expect(message).toMatch(/\(Error\)/);
+    expect(message).not.toMatch(/home|server\.mjs/);
   });
 
   it('Bun and Deno (which answer process.versions.node too): undefined, no warning', async () => {
@@ -48,6 +63,13 @@ describe('loadUndiciAgent', () => {
       vi.stubGlobal('process', { ...process, versions: { node: '20.0.0', [runtime]: '1.0.0' } });
       expect(await loadUndiciAgent(`sdk-${runtime}`, missing, options)).toBeUndefined();
     }
+    expect(emit).not.toHaveBeenCalled();
+  });
+
+  it('workerd with nodejs_compat (answers process.versions.node): undefined, no warning', async () => {
+    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' });
+    expect(await loadUndiciAgent('sdk-workerd', missing, options)).toBeUndefined();
     expect(emit).not.toHaveBeenCalled();
   });
 
