@@ -146,5 +146,5 @@ export {
 } from './pow.js';
 export { warnOnce } from './process-warning.js';
 export { sameOriginRedirectsOnly } from './redirect-guard.js';
-export type { UndiciAgent, UndiciAgentOptions, UndiciModule } from './undici-agent.js';
+export type { UndiciAgent, UndiciAgentOptions } from './undici-agent.js';
 export { loadUndiciAgent } from './undici-agent.js';

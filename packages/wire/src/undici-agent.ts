@@ -14,14 +14,14 @@ export interface UndiciAgentOptions {
 }
 
 /** The `undici` module as far as the SDKs need it. */
-export interface UndiciModule {
+interface UndiciModule {
   Agent: new (options: UndiciAgentOptions) => UndiciAgent;
 }
 
 /**
  * An undici `Agent` for the global `fetch`'s `dispatcher`, on Node; `undefined`
- * elsewhere, and on Node when undici cannot be loaded: then the caller sends
- * through the plain global `fetch` (Node's own undici, with its defaults) and
+ * elsewhere, and on Node when undici cannot be loaded or used: then the caller
+ * sends through the plain global `fetch` (the process's global dispatcher) and
  * this warns once per SDK (`LIME_NO_UNDICI`), naming the fix. That happens when a
  * bundler puts the SDK into an app (Next.js does, by default) and leaves
  * `import('undici')` to be resolved from the bundle's folder, where a strict
