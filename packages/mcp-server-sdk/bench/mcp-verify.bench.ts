@@ -8,10 +8,11 @@
 //    answering and failing.
 // Tokens are minted locally (node:crypto); metadata and JWKS are served from
 // memory through an injected fetch, so no Core and no network are involved.
-import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { PATHS } from '@lime/wire';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { LimeMcpVerifier } from 'lime-mcp-server-sdk';
+import { bareVerify } from '../../../scripts/lib/bare-verify.js';
 import { formatRatio, pairedRatios } from '../../../scripts/lib/paired-ratio.js';
 
 const BASE = 'https://core.bench.example';
@@ -138,23 +139,15 @@ const check = async (v: LimeMcpVerifier, t: string) => {
   if (!r.valid) throw new Error(`bench token refused: ${r.message}`);
 };
 const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
-/** The ceiling: bare crypto.verify of a token, its signing input and signature taken from it. */
-const bareVerify = (t: string) => {
-  const dot = t.lastIndexOf('.');
-  return verify(
-    'RSA-SHA256',
-    Buffer.from(t.slice(0, dot), 'latin1'),
-    keyObject,
-    Buffer.from(t.slice(dot + 1), 'base64url'),
-  );
-};
+/** The ceiling (scripts/lib/bare-verify.ts), as in bench:verify. */
+const ceilingVerify = (t: string) => bareVerify(t, keyObject);
 const localSet = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
 const slowN = Math.max(2_000, Math.floor(FRESH_N / 4));
 const [ceiling = 0, oursRate = 0, joseRate = 0, webRate = 0] = await compare([
   {
     label: 'node:crypto verify only (no parsing, no checks): ceiling',
     n: FRESH_N,
-    fn: (i) => bareVerify(tok(i)),
+    fn: (i) => ceilingVerify(tok(i)),
   },
   {
     label: 'LimeMcpVerifier.verify (node backend, all checks)',
@@ -188,7 +181,7 @@ const passes = (fn: (t: string) => unknown) => async () => {
 };
 const [vsCeiling] = await pairedRatios(
   passes((t) => check(ours, t)),
-  [passes(bareVerify)],
+  [passes(ceilingVerify)],
   Number(process.env.BENCH_PAIRS ?? 20),
 );
 console.log(
