@@ -43,17 +43,15 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Run the bundled app from its folder outside the repo. */
+const runApp = () =>
+  runProcess(process.execPath, [join(dir, 'app', 'server.mjs'), config], 60_000, {}, dir);
+
 const warningsOf = (stderr: string) => stderr.match(/\(node:\d+\) \[LIME_NO_UNDICI\][^\n]*/g) ?? [];
 
 describe('the SDKs bundled into an app on Node', () => {
   it('without undici where the bundle runs: the login completes, and each SDK warns once', async () => {
-    const r = await runProcess(
-      process.execPath,
-      [join(dir, 'app', 'server.mjs'), config],
-      60_000,
-      {},
-      dir,
-    );
+    const r = await runApp();
     expect(r.stderr).not.toMatch(/Cannot find package/);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim()).agentId).toMatch(/\S/);
@@ -72,13 +70,7 @@ describe('the SDKs bundled into an app on Node', () => {
     const modules = join(dir, 'node_modules');
     mkdirSync(modules, { recursive: true });
     symlinkSync(here('../../../node_modules/undici'), join(modules, 'undici'), 'dir');
-    const r = await runProcess(
-      process.execPath,
-      [join(dir, 'app', 'server.mjs'), config],
-      60_000,
-      {},
-      dir,
-    );
+    const r = await runApp();
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim()).agentId).toMatch(/\S/);
     expect(warningsOf(r.stderr)).toEqual([]);
